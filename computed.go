@@ -1,0 +1,71 @@
+package signals
+
+import "github.com/gosignals/signals/internal/core"
+
+// Computed is a value derived from signals and other computeds by a pure
+// function. It is lazy: the function first runs when the value is first
+// read, and again only when read after one of the values it read last time
+// changed. Concurrent readers of a stale computed share one run.
+// All methods are safe for concurrent use.
+type Computed[T any] struct {
+	sub   core.Sub
+	fn    func(*Tracker) T
+	value T
+	next  T // result of the run in progress, until committed
+	equal func(a, b T) bool
+}
+
+// NewComputed returns a computed whose value is fn's result. fn must be pure:
+// it may run again at any time, and when other goroutines write a value it
+// read while it runs, it is restarted so that it never combines values from
+// before and after one write. A panic in fn is cached and raised to every
+// reader until a dependency changes. NewComputed(nil) panics.
+func NewComputed[T any](fn func(t *Tracker) T, opts ...Option[T]) *Computed[T] {
+	if fn == nil {
+		panic("signals: NewComputed called with a nil function")
+	}
+	o := buildOptions(opts)
+	c := &Computed[T]{fn: fn, equal: o.equal}
+	core.InitComputed(&c.sub, (*computedImpl[T])(c), 0)
+	return c
+}
+
+// Get returns the current value, recomputing it first if needed, and, if t
+// is not nil, records the computed as a dependency of t's computation. If
+// the function panicked, Get raises the same panic value.
+func (c *Computed[T]) Get(t *Tracker) T {
+	core.Lock()
+	core.ReadComputed(t.core(), &c.sub)
+	v, p, failed := c.value, c.sub.Err(), c.sub.Panicked()
+	if t == nil {
+		core.UnlockTop()
+	} else {
+		core.Unlock()
+	}
+	if failed {
+		panic(p)
+	}
+	return v
+}
+
+// Peek is Get(nil): it returns the current value without recording a
+// dependency.
+func (c *Computed[T]) Peek() T { return c.Get(nil) }
+
+// computedImpl is the engine's view of a Computed.
+type computedImpl[T any] Computed[T]
+
+func (c *computedImpl[T]) Compute(t *core.Tracker) { c.next = c.fn(fromCore(t)) }
+
+func (c *computedImpl[T]) Changed() bool { return c.equal == nil || !c.equal(c.value, c.next) }
+
+func (c *computedImpl[T]) Commit() {
+	c.value = c.next
+	var zero T
+	c.next = zero
+}
+
+func (c *computedImpl[T]) Discard() {
+	var zero T
+	c.next = zero
+}

@@ -1,0 +1,3 @@
+module github.com/gosignals/signals
+
+go 1.26

@@ -1,0 +1,273 @@
+package core
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+)
+
+// maxRounds is how many consecutive rounds of effects, each fed by writes
+// made while the previous round ran, a flush runs before it suspects a loop
+// that does not settle.
+const maxRounds = 100
+
+// flush runs queued effects round by round until none is due. One goroutine
+// flushes at a time; writers that find a flush under way queue their effects
+// for it and return. Lock held on entry, released on return. The first
+// panic of an effect or cleanup is raised again once the flush is over.
+func flush() {
+	flushing = true
+	seq++
+	flushSeq = seq
+	var first any
+	panicked := false
+	note := func(p any, ok bool) {
+		if ok && !panicked {
+			first, panicked = p, true
+		}
+	}
+	rounds := 0
+	for len(queue) > 0 && batchDepth == 0 {
+		round := queue
+		queue = spare[:0]
+		if !slices.IsSortedFunc(round, byID) {
+			slices.SortFunc(round, byID)
+		}
+		ran, blocked := false, false
+		fin := finished
+		for i, e := range round {
+			if batchDepth > 0 {
+				// A batch began on another goroutine: effects wait for it.
+				queue = append(queue, round[i:]...)
+				break
+			}
+			e.flags &^= fQueued | fPending
+			if e.flags&fStopped != 0 {
+				continue
+			}
+			switch check(e, true) {
+			case stOK:
+				continue
+			case stBlocked:
+				e.flags |= fQueued | fPending
+				queue = append(queue, e)
+				blocked = true
+				continue
+			}
+			note(runEffect(e))
+			ran = true
+		}
+		clear(round)
+		spare = round[:0]
+		if !ran {
+			if blocked && finished == fin {
+				// Only effects waiting for computations still under way
+				// are left; whoever finishes those flushes again.
+				break
+			}
+			continue
+		}
+		rounds++
+		if rounds >= maxRounds && len(queue) > 0 {
+			if quietProbe() {
+				err := runaway()
+				flushing = false
+				mu.Unlock()
+				panic(err)
+			}
+			rounds = 0
+		}
+	}
+	flushing = false
+	mu.Unlock()
+	if panicked {
+		panic(first)
+	}
+}
+
+func byID(a, b *Sub) int {
+	switch {
+	case a.id < b.id:
+		return -1
+	case a.id > b.id:
+		return 1
+	}
+	return 0
+}
+
+// quietProbe tells a loop of effects feeding themselves from a flush kept
+// busy by other goroutines' writes: it lets other goroutines run and reports
+// whether none of them wrote meanwhile. Lock held; released meanwhile.
+func quietProbe() bool {
+	e := epoch
+	mu.Unlock()
+	for range 8 {
+		runtime.Gosched()
+	}
+	mu.Lock()
+	return epoch == e
+}
+
+// runaway empties the queue of an effect loop that does not settle and
+// returns the error to raise. Lock held.
+func runaway() error {
+	n := len(queue)
+	for _, e := range queue {
+		e.flags &^= fQueued | fPending
+	}
+	clear(queue)
+	queue = queue[:0]
+	return fmt.Errorf("%w: effects kept re-triggering themselves for %d rounds (%d still due); an effect that writes a signal it reads must reach a fixed point", ErrCycle, maxRounds, n)
+}
+
+// runEffect runs e's cleanups, then e's function. Lock held; released
+// around user code. It returns the first panic.
+func runEffect(e *Sub) (p any, panicked bool) {
+	e.flags |= fComputing
+	if len(e.cleanups) > 0 {
+		p, panicked = runCleanups(e)
+	}
+	seq++
+	e.seq = seq
+	e.depsTail = nil
+	e.readEpoch = epoch
+	mu.Unlock()
+	_, p2, panicked2 := run(e, false)
+	mu.Lock()
+	if panicked2 && !panicked {
+		p, panicked = p2, true
+	}
+	purge(e)
+	e.checkedAt = e.readEpoch
+	e.flags = e.flags&^fComputing | fHasValue
+	if e.flags&fStopped != 0 {
+		if p3, ok := dispose(e); ok && !panicked {
+			p, panicked = p3, true
+		}
+	} else if e.flags&(fPending|fQueued) == fPending {
+		// Written to while it ran: due again.
+		e.flags |= fQueued
+		queue = append(queue, e)
+	}
+	return p, panicked
+}
+
+// runCleanups runs and forgets e's cleanups, last registered first. Lock
+// held; released meanwhile.
+func runCleanups(e *Sub) (p any, panicked bool) {
+	cs := e.cleanups
+	e.cleanups = nil
+	mu.Unlock()
+	for i := len(cs) - 1; i >= 0; i-- {
+		if q, ok := call(cs[i]); ok && !panicked {
+			p, panicked = q, true
+		}
+	}
+	mu.Lock()
+	if e.cleanups == nil {
+		clear(cs)
+		e.cleanups = cs[:0] // reuse the slice
+	}
+	return p, panicked
+}
+
+func call(fn func()) (p any, panicked bool) {
+	panicked = true
+	defer func() {
+		if panicked {
+			p = recover()
+		}
+	}()
+	fn()
+	panicked = false
+	return
+}
+
+// dispose unlinks a stopped effect and runs its cleanups. Lock held;
+// released meanwhile.
+func dispose(e *Sub) (any, bool) {
+	dropDeps(e)
+	e.flags = e.flags&^(fPending|fQueued) | fDisposed
+	if len(e.cleanups) == 0 {
+		return nil, false
+	}
+	return runCleanups(e)
+}
+
+// StartEffect runs a new effect for the first time, as NewEffect requires:
+// at once, on the caller's goroutine, even inside a batch or a flush. If
+// the run panics the effect is stopped and the panic is raised again. Lock
+// not held.
+func StartEffect(e *Sub) {
+	mu.Lock()
+	p, panicked := runEffect(e)
+	if panicked {
+		if e.flags&fStopped == 0 {
+			e.flags |= fStopped
+			e.flags &^= fQueued
+			queue = slices.DeleteFunc(queue, func(x *Sub) bool { return x == e })
+			dispose(e)
+		}
+		mu.Unlock()
+		panic(p)
+	}
+	UnlockTop()
+}
+
+// Stop ends e's future runs and runs its cleanups. If e is running, the
+// goroutine running it finishes the job when the run returns. Lock not held.
+func Stop(e *Sub) {
+	mu.Lock()
+	if e.flags&fStopped != 0 {
+		mu.Unlock()
+		return
+	}
+	e.flags |= fStopped
+	if e.flags&fComputing != 0 {
+		mu.Unlock()
+		return
+	}
+	p, panicked := dispose(e)
+	mu.Unlock()
+	if panicked {
+		panic(p)
+	}
+}
+
+// Stopped reports whether e was stopped. Lock not held.
+func Stopped(e *Sub) bool {
+	mu.Lock()
+	defer mu.Unlock()
+	return e.flags&fStopped != 0
+}
+
+// OnCleanup registers fn with the effect behind t. Lock not held.
+func OnCleanup(t *Tracker, fn func()) {
+	e := t.sub
+	mu.Lock()
+	if e.flags&(fStopped|fComputing) == fStopped {
+		// Stopped and not running: nothing would run it later.
+		mu.Unlock()
+		fn()
+		return
+	}
+	e.cleanups = append(e.cleanups, fn)
+	mu.Unlock()
+}
+
+// IsEffect reports whether t belongs to an effect.
+func (t *Tracker) IsEffect() bool { return t.sub.isEffect() }
+
+// BeginBatch enters a batch: effects wait until every batch has ended.
+func BeginBatch() {
+	mu.Lock()
+	batchDepth++
+	mu.Unlock()
+}
+
+// EndBatch leaves a batch and, if it was the last one, runs due effects.
+func EndBatch() {
+	mu.Lock()
+	batchDepth--
+	UnlockTop()
+}
