@@ -55,6 +55,7 @@ func (s *Signal[T]) Set(value T) {
 		return
 	}
 	core.Lock()
+	core.WaitGate()
 	if s.equal != nil && s.equal(s.value, value) {
 		core.Unlock()
 		return
@@ -80,6 +81,7 @@ func (s *Signal[T]) Update(fn func(T) T) {
 			return
 		}
 		core.Lock()
+		core.WaitGate()
 		if s.node.ChangedAt() == at {
 			s.value = v
 			core.WriteAndUnlock(&s.node)

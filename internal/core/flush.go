@@ -256,7 +256,7 @@ func OnCleanup(t *Tracker, fn func()) {
 }
 
 // IsEffect reports whether t belongs to an effect.
-func (t *Tracker) IsEffect() bool { return t.sub.isEffect() }
+func (t *Tracker) IsEffect() bool { return t.effect }
 
 // BeginBatch enters a batch: effects wait until every batch has ended.
 func BeginBatch() {

@@ -111,6 +111,7 @@ type Sub struct {
 type Tracker struct {
 	sub       *Sub
 	untracked bool
+	effect    bool // immutable copy of the kind, readable without the lock
 }
 
 // Sub returns the node being evaluated.
@@ -143,11 +144,10 @@ func initSub(s *Sub, impl Impl, flags uint32) {
 	s.flags = flags
 	s.sub = s
 	s.impl = impl
-	s.tr = Tracker{sub: s}
-	s.utr = Tracker{sub: s, untracked: true}
+	effect := flags&kindMask == kindEffect
+	s.tr = Tracker{sub: s, effect: effect}
+	s.utr = Tracker{sub: s, untracked: true, effect: effect}
 }
-
-func (s *Sub) isEffect() bool { return s.flags&kindMask == kindEffect }
 
 // live reports whether s's links sit in its dependencies' subscriber lists.
 func (s *Sub) live() bool {

@@ -10,9 +10,13 @@ const (
 )
 
 // maxAttempts bounds how often a computation restarts because a value it had
-// read changed under it (writes from other goroutines). The last attempt runs
-// without that check, so readers always make progress.
-const maxAttempts = 6
+// read changed under it (writes from other goroutines). From attempt
+// gateAfter on it holds the writer gate; the last attempt runs without the
+// check, so readers always make progress.
+const (
+	maxAttempts = 6
+	gateAfter   = 2
+)
 
 // refresh brings computed c up to date: it returns at once if c is current,
 // waits if another goroutine is computing c, and otherwise checks c's
@@ -94,7 +98,12 @@ func check(s *Sub, inFlush bool) status {
 // claim on c is held throughout. Lock held; released around user code.
 func recompute(c *Sub) {
 	c.attempts = 0
+	gated := false
 	for {
+		if c.attempts >= gateAfter && !gated {
+			holdGate()
+			gated = true
+		}
 		hadValue := c.flags&(fHasValue|fPanicked) == fHasValue
 		c.depsTail = nil
 		c.readEpoch = epoch
@@ -123,6 +132,9 @@ func recompute(c *Sub) {
 			c.changedAt = epoch
 		default:
 			c.impl.Discard()
+		}
+		if gated {
+			releaseGate()
 		}
 		finish(c)
 		return

@@ -1,0 +1,312 @@
+package signals_test
+
+// Tests for the contract's many-goroutine semantics, items 14 to 20. Item 14
+// (race freedom) is every test here run under -race.
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gosignals/signals"
+)
+
+// withDeadline runs fn and fails with a dump of every goroutine if it has
+// not returned after d, instead of hanging the test binary.
+func withDeadline(t *testing.T, d time.Duration, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		t.Fatalf("deadlock: not done after %v; goroutines:\n%s", d, buf)
+	}
+}
+
+// goN runs fn(i) on n goroutines and waits for them.
+func goN(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { fn(i) })
+	}
+	wg.Wait()
+}
+
+func TestItem15_UpdateIsAtomic(t *testing.T) {
+	const n, m = 8, 2000
+	s := signals.New(0)
+	doubled := signals.NewComputed(func(tr *signals.Tracker) int { return s.Get(tr) * 2 })
+	var effectSaw atomic.Int64
+	e := signals.NewEffect(func(tr *signals.Tracker) { effectSaw.Store(int64(doubled.Get(tr))) })
+	defer e.Stop()
+	withDeadline(t, time.Minute, func() {
+		goN(n, func(int) {
+			for range m {
+				s.Update(func(v int) int { return v + 1 })
+			}
+		})
+	})
+	assert.Equal(t, n*m, s.Peek())
+	assert.Equal(t, 2*n*m, doubled.Peek())
+	assert.Equal(t, int64(2*n*m), effectSaw.Load(), "the effect ran on the final value")
+
+	t.Run("with custom equality", func(t *testing.T) {
+		s := signals.New(0, signals.WithEqual(func(a, b int) bool { return a == b }))
+		goN(4, func(int) {
+			for range 500 {
+				s.Update(func(v int) int { return v + 1 })
+			}
+		})
+		assert.Equal(t, 2000, s.Peek())
+	})
+}
+
+func TestItem16_SetIsVisibleAfterItReturns(t *testing.T) {
+	s := signals.New(0)
+	c := signals.NewComputed(func(tr *signals.Tracker) int { return s.Get(tr) * 3 })
+	d := signals.NewComputed(func(tr *signals.Tracker) int { return c.Get(tr) + 1 })
+	written, checked := make(chan int), make(chan struct{})
+	withDeadline(t, time.Minute, func() {
+		go func() {
+			defer close(written)
+			for i := 1; i <= 2000; i++ {
+				s.Set(i)
+				written <- i
+				<-checked
+			}
+		}()
+		for i := range written {
+			assert.Equal(t, i, s.Peek())
+			assert.Equal(t, 3*i, c.Peek(), "a computed read after Set returned must see it")
+			assert.Equal(t, 3*i+1, d.Get(nil))
+			checked <- struct{}{}
+		}
+	})
+}
+
+func TestItem17_ConcurrentReadsShareOneRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := signals.New(1)
+		var runs atomic.Int32
+		started, release := make(chan struct{}), make(chan struct{})
+		c := signals.NewComputed(func(tr *signals.Tracker) int {
+			if runs.Add(1) == 1 {
+				close(started)
+				<-release
+			}
+			return s.Get(tr) * 10
+		})
+		results := make(chan int, 8)
+		go func() { results <- c.Peek() }()
+		<-started
+		for range 7 {
+			go func() { results <- c.Get(nil) }()
+		}
+		synctest.Wait() // every reader is now blocked waiting for the one run
+		close(release)
+		for range 8 {
+			assert.Equal(t, 10, <-results)
+		}
+		assert.Equal(t, int32(1), runs.Load(), "eight concurrent readers, one run")
+	})
+}
+
+func TestItem18_EffectsNeverOverlapAndSeeFinalValues(t *testing.T) {
+	const writers, writes = 6, 500
+	sigs := make([]*signals.Signal[int], 4)
+	for i := range sigs {
+		sigs[i] = signals.New(0)
+	}
+	sum := signals.NewComputed(func(tr *signals.Tracker) int {
+		total := 0
+		for _, s := range sigs {
+			total += s.Get(tr)
+		}
+		return total
+	})
+	var inside, overlaps atomic.Int32
+	var last atomic.Int64
+	e := signals.NewEffect(func(tr *signals.Tracker) {
+		if inside.Add(1) != 1 {
+			overlaps.Add(1)
+		}
+		runtime.Gosched()
+		last.Store(int64(sum.Get(tr)))
+		inside.Add(-1)
+	})
+	defer e.Stop()
+	withDeadline(t, time.Minute, func() {
+		goN(writers, func(w int) {
+			for i := range writes {
+				s := sigs[(w+i)%len(sigs)]
+				if i%3 == 0 {
+					signals.Batch(func() { s.Update(func(v int) int { return v + 1 }) })
+				} else {
+					s.Update(func(v int) int { return v + 1 })
+				}
+			}
+		})
+	})
+	assert.Zero(t, overlaps.Load(), "the effect ran concurrently with itself")
+	assert.Equal(t, writers*writes, sum.Peek())
+	assert.Equal(t, int64(writers*writes), last.Load(), "after every writer returned, the effect has seen the final values")
+}
+
+func TestItem19_NoDeadlocks(t *testing.T) {
+	withDeadline(t, 2*time.Minute, func() {
+		a, b := signals.New(0), signals.New(0)
+		mirror := signals.New(0)
+		// User code of every kind calls back into the package.
+		peeking := signals.NewComputed(func(tr *signals.Tracker) int {
+			return a.Get(tr) + b.Peek() + mirror.Get(nil)
+		}, signals.WithEqual(func(x, y int) bool { return x == y && a.Peek() >= 0 }))
+		e1 := signals.NewEffect(func(tr *signals.Tracker) {
+			v := peeking.Get(tr)
+			tr.OnCleanup(func() { _ = a.Peek() + peeking.Peek() })
+			mirror.Set(v) // an effect writing while others write
+		})
+		defer e1.Stop()
+		e2 := signals.NewEffect(func(tr *signals.Tracker) {
+			if m := mirror.Get(tr); m%7 == 0 {
+				b.Update(func(v int) int { return v + 1 })
+			}
+		})
+		defer e2.Stop()
+		goN(6, func(w int) {
+			for i := range 300 {
+				switch (w + i) % 4 {
+				case 0:
+					a.Update(func(v int) int { return v + 1 })
+				case 1:
+					signals.Batch(func() { a.Set(a.Peek() + 1); _ = peeking.Peek() })
+				case 2:
+					_ = peeking.Get(nil) + mirror.Peek()
+				case 3:
+					e := signals.NewEffect(func(tr *signals.Tracker) { _ = peeking.Get(tr) })
+					e.Stop()
+				}
+			}
+		})
+		assert.Equal(t, peeking.Peek(), mirror.Peek(), "the mirroring effect ran on the final value")
+	})
+}
+
+func TestItem19_CycleAcrossGoroutinesIsReportedNotDeadlocked(t *testing.T) {
+	withDeadline(t, time.Minute, func() {
+		var c, d *signals.Computed[int]
+		cIn, dIn := make(chan struct{}), make(chan struct{})
+		c = signals.NewComputed(func(tr *signals.Tracker) int {
+			close(cIn)
+			<-dIn
+			return d.Get(tr) + 1
+		})
+		d = signals.NewComputed(func(tr *signals.Tracker) int {
+			close(dIn)
+			<-cIn
+			return c.Get(tr) + 1
+		})
+		var cycles atomic.Int32
+		read := func(x *signals.Computed[int]) {
+			defer func() {
+				if r := recover(); r != nil {
+					if err, ok := r.(error); ok && assert.ErrorIs(t, err, signals.ErrCycle) {
+						cycles.Add(1)
+					}
+				}
+			}()
+			x.Peek()
+		}
+		goN(2, func(i int) {
+			if i == 0 {
+				read(c)
+			} else {
+				read(d)
+			}
+		})
+		assert.Equal(t, int32(2), cycles.Load(), "both readers must learn of the cycle")
+	})
+}
+
+func TestItem20_BatchesDoNotIsolate(t *testing.T) {
+	s := signals.New(0)
+	c := signals.NewComputed(func(tr *signals.Tracker) int { return s.Get(tr) + 1 })
+	var runs atomic.Int32
+	e := signals.NewEffect(func(tr *signals.Tracker) { runs.Add(1); c.Get(tr) })
+	defer e.Stop()
+	inBatch, checked := make(chan struct{}), make(chan struct{})
+	withDeadline(t, time.Minute, func() {
+		go signals.Batch(func() {
+			s.Set(5)
+			close(inBatch)
+			<-checked
+		})
+		<-inBatch
+		assert.Equal(t, 5, s.Peek(), "a batch's writes are visible at once to other goroutines")
+		assert.Equal(t, 6, c.Peek())
+		s.Set(7) // another goroutine writes while the batch is open
+		assert.Equal(t, int32(1), runs.Load(), "effects wait while any goroutine is inside a batch")
+		close(checked)
+	})
+	require.Eventually(t, func() bool { return runs.Load() == 2 }, 10*time.Second, time.Millisecond,
+		"the batch's end runs the effect once")
+	assert.Equal(t, 8, c.Peek())
+}
+
+// TestGlitchFreedomUnderConcurrentWriters checks item 5 across goroutines:
+// d = b + c with b = a and c = a·10⁶ encodes both inputs, so a d computed
+// from b and c of different writes shows at once.
+func TestGlitchFreedomUnderConcurrentWriters(t *testing.T) {
+	const scale = 1_000_000
+	a := signals.New(0)
+	b := signals.NewComputed(func(tr *signals.Tracker) int { return a.Get(tr) })
+	c := signals.NewComputed(func(tr *signals.Tracker) int { return a.Get(tr) * scale })
+	var mixed atomic.Int32
+	check := func(where string, d int) {
+		if d%scale != d/scale {
+			if mixed.Add(1) < 5 {
+				t.Errorf("%s saw a mixed state: b=%d c/10⁶=%d", where, d%scale, d/scale)
+			}
+		}
+	}
+	d := signals.NewComputed(func(tr *signals.Tracker) int {
+		v := b.Get(tr) + c.Get(tr)
+		check("compute function", v)
+		return v
+	})
+	var last atomic.Int64
+	e := signals.NewEffect(func(tr *signals.Tracker) {
+		v := d.Get(tr)
+		check("effect", v)
+		last.Store(int64(v))
+	})
+	defer e.Stop()
+	withDeadline(t, time.Minute, func() {
+		goN(6, func(w int) {
+			for i := range 1500 {
+				switch {
+				case w < 4:
+					a.Update(func(v int) int { return (v + 1) % scale })
+				default:
+					check(fmt.Sprint("reader ", w), d.Peek())
+					_ = i
+				}
+			}
+		})
+	})
+	final := a.Peek()
+	assert.Equal(t, final*scale+final, d.Peek())
+	assert.Equal(t, int64(final*scale+final), last.Load())
+}
