@@ -27,6 +27,7 @@ func NewComputed[T any](fn func(t *Tracker) T, opts ...Option[T]) *Computed[T] {
 	o := buildOptions(opts)
 	c := &Computed[T]{fn: fn, equal: o.equal}
 	core.InitComputed(&c.sub, (*computedImpl[T])(c), 0)
+	c.sub.Name = o.name
 	return c
 }
 
@@ -51,6 +52,9 @@ func (c *Computed[T]) Get(t *Tracker) T {
 // Peek is Get(nil): it returns the current value without recording a
 // dependency.
 func (c *Computed[T]) Peek() T { return c.Get(nil) }
+
+// Name returns the name given with WithName, or "".
+func (c *Computed[T]) Name() string { return c.sub.Name }
 
 // computedImpl is the engine's view of a Computed.
 type computedImpl[T any] Computed[T]

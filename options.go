@@ -1,5 +1,7 @@
 package signals
 
+import "context"
+
 // Option configures a Signal or a Computed.
 type Option[T any] struct {
 	apply func(*options[T])
@@ -8,6 +10,7 @@ type Option[T any] struct {
 type options[T any] struct {
 	equal     func(a, b T) bool
 	userEqual bool
+	name      string
 }
 
 // WithEqual replaces the default equality, which is == where T is comparable
@@ -25,11 +28,17 @@ func WithEqual[T any](equal func(a, b T) bool) Option[T] {
 	return Option[T]{apply: func(o *options[T]) { o.equal, o.userEqual = equal, true }}
 }
 
+// WithName labels a Signal or Computed for error messages and debugging
+// output.
+func WithName[T any](name string) Option[T] {
+	return Option[T]{apply: func(o *options[T]) { o.name = name }}
+}
+
 func buildOptions[T any](opts []Option[T]) options[T] {
 	var o options[T]
 	for _, opt := range opts {
 		if opt.apply == nil {
-			panic("signals: zero Option; build options with WithEqual")
+			panic("signals: zero Option; build options with WithEqual or WithName")
 		}
 		opt.apply(&o)
 	}
@@ -44,4 +53,27 @@ type EffectOption struct {
 	apply func(*effectOptions)
 }
 
-type effectOptions struct{}
+type effectOptions struct {
+	name     string
+	newSched func() Scheduler // one scheduler state per effect
+	ctx      context.Context
+	scope    *Scope
+	onPanic  func(PanicInfo)
+}
+
+func buildEffectOptions(opts []EffectOption) effectOptions {
+	var o effectOptions
+	for _, opt := range opts {
+		if opt.apply == nil {
+			panic("signals: zero EffectOption; build options with the functions of this package")
+		}
+		opt.apply(&o)
+	}
+	return o
+}
+
+// WithEffectName labels an effect for the panic handler, error messages and
+// debugging output.
+func WithEffectName(name string) EffectOption {
+	return EffectOption{apply: func(o *effectOptions) { o.name = name }}
+}

@@ -12,12 +12,16 @@ type Signal[T any] struct {
 	node  core.Node
 	value T
 	equal func(a, b T) bool // nil: never equal
+	name  *string           // keeps Signal[int] at 64 bytes when unnamed
 }
 
 // New returns a signal holding value.
 func New[T any](value T, opts ...Option[T]) *Signal[T] {
 	o := buildOptions(opts)
 	s := &Signal[T]{value: value, equal: o.equal}
+	if o.name != "" {
+		s.name = &o.name
+	}
 	if o.userEqual {
 		s.node.SetUserFlags(flagUserEqual)
 	}
@@ -89,4 +93,12 @@ func (s *Signal[T]) Update(fn func(T) T) {
 		}
 		core.Unlock() // written meanwhile: start again from the new value
 	}
+}
+
+// Name returns the name given with WithName, or "".
+func (s *Signal[T]) Name() string {
+	if s.name == nil {
+		return ""
+	}
+	return *s.name
 }

@@ -45,6 +45,11 @@ func flush() {
 			if e.flags&fStopped != 0 {
 				continue
 			}
+			if e.sched != nil {
+				// Its scheduler decides when; the run checks what changed.
+				toSchedule = append(toSchedule, e)
+				continue
+			}
 			switch check(e, true) {
 			case stOK:
 				continue
@@ -59,6 +64,10 @@ func flush() {
 		}
 		clear(round)
 		spare = round[:0]
+		if len(toSchedule) > 0 {
+			note(handOver())
+			ran = true
+		}
 		if !ran {
 			if blocked && finished == fin {
 				// Only effects waiting for computations still under way
@@ -83,6 +92,42 @@ func flush() {
 	if panicked {
 		panic(first)
 	}
+}
+
+// toSchedule collects, during a flush, effects to hand to their schedulers.
+var toSchedule []*Sub
+
+// handOver passes due effects to their schedulers, which are user code.
+// Lock held; released meanwhile.
+func handOver() (p any, panicked bool) {
+	mu.Unlock()
+	for i, e := range toSchedule {
+		if q, ok := call(func() { e.sched(e.job) }); ok && !panicked {
+			p, panicked = q, true
+		}
+		toSchedule[i] = nil
+	}
+	mu.Lock()
+	toSchedule = toSchedule[:0]
+	return p, panicked
+}
+
+// RunScheduled is a scheduler's call to run effect e: it runs e if
+// something e read changed, unless e is stopped or running elsewhere (then
+// it runs again after that run). Writes made by e flush as usual. It
+// returns e's panic, if any, rather than raising it. Lock not held.
+func RunScheduled(e *Sub) (p any, panicked bool) {
+	mu.Lock()
+	switch {
+	case e.flags&fStopped != 0:
+	case e.flags&fComputing != 0:
+		// Running on another goroutine: it goes round again when done.
+		e.flags |= fPending
+	case check(e, false) != stOK:
+		p, panicked = runEffect(e)
+	}
+	UnlockTop()
+	return p, panicked
 }
 
 func byID(a, b *Sub) int {

@@ -102,6 +102,11 @@ type Sub struct {
 	// id orders effects by creation.
 	id       uint64
 	cleanups []func()
+	// sched, if set, decides when a due effect runs; job is what it calls.
+	sched func(job func())
+	job   func()
+	// Name is an optional label for messages and debugging output.
+	Name string
 	attempts uint8
 	aborted  bool
 	noVerify bool
@@ -131,9 +136,12 @@ func InitComputed(s *Sub, impl Impl, flags uint32) {
 	initSub(s, impl, kindComputed|flags)
 }
 
-// InitEffect prepares a zero Sub as an effect backed by impl.
-func InitEffect(s *Sub, impl Impl, flags uint32) {
+// InitEffect prepares a zero Sub as an effect backed by impl. If sched is
+// not nil, the effect's runs after the first are handed to it instead of
+// running in the flush; job must call RunScheduled.
+func InitEffect(s *Sub, impl Impl, flags uint32, sched func(job func()), job func()) {
 	initSub(s, impl, kindEffect|flags)
+	s.sched, s.job = sched, job
 	mu.Lock()
 	nextID++
 	s.id = nextID

@@ -65,6 +65,9 @@ func ReadComputed(t *Tracker, c *Sub) {
 }
 
 func cycleError(c *Sub) error {
+	if c.Name != "" {
+		return fmt.Errorf("%w: computed %q reads itself through its Tracker (directly or via other computeds)", ErrCycle, c.Name)
+	}
 	return fmt.Errorf("%w: a computed reads itself through its Tracker (directly or via other computeds)", ErrCycle)
 }
 
