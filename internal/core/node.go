@@ -106,7 +106,7 @@ type Sub struct {
 	sched func(job func())
 	job   func()
 	// Name is an optional label for messages and debugging output.
-	Name string
+	Name     string
 	attempts uint8
 	aborted  bool
 	noVerify bool
