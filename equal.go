@@ -6,11 +6,8 @@ import "reflect"
 // panicking, a recovering == when T holds interfaces (whose dynamic values
 // may not be comparable), and nil, meaning "never equal", otherwise.
 func defaultEqual[T any]() func(a, b T) bool {
-	var zero T
-	switch any(zero).(type) {
-	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, uintptr,
-		float32, float64, complex64, complex128, string, bool:
-		return plainEqual[T]
+	if eq, ok := basicEqual[T](); ok {
+		return eq
 	}
 	rt := reflect.TypeFor[T]()
 	switch {
@@ -49,4 +46,33 @@ func hasInterface(t reflect.Type) bool {
 		}
 	}
 	return false
+}
+
+// basicEqual returns a direct == for the common basic types: comparing
+// through interfaces costs several times more on every write and recompute.
+func basicEqual[T any]() (func(a, b T) bool, bool) {
+	var f any
+	switch any(*new(T)).(type) {
+	case int:
+		f = func(a, b int) bool { return a == b }
+	case int64:
+		f = func(a, b int64) bool { return a == b }
+	case int32:
+		f = func(a, b int32) bool { return a == b }
+	case uint64:
+		f = func(a, b uint64) bool { return a == b }
+	case uint:
+		f = func(a, b uint) bool { return a == b }
+	case float64:
+		f = func(a, b float64) bool { return a == b }
+	case string:
+		f = func(a, b string) bool { return a == b }
+	case bool:
+		f = func(a, b bool) bool { return a == b }
+	case int8, int16, uint8, uint16, uint32, uintptr, float32, complex64, complex128:
+		return plainEqual[T], true
+	default:
+		return nil, false
+	}
+	return f.(func(a, b T) bool), true
 }

@@ -30,7 +30,7 @@ func flush() {
 	for len(queue) > 0 && batchDepth == 0 {
 		round := queue
 		queue = spare[:0]
-		if !slices.IsSortedFunc(round, byID) {
+		if len(round) > 1 && !slices.IsSortedFunc(round, byID) {
 			slices.SortFunc(round, byID)
 		}
 		ran, blocked := false, false
