@@ -99,3 +99,15 @@ func BenchmarkUpdateContended(b *testing.B) {
 	})
 	wg.Wait()
 }
+
+// BenchmarkDiamondTraced is BenchmarkDiamond with a tracer that does nothing
+// and timing on: the cost of observation while in use.
+func BenchmarkDiamondTraced(b *testing.B) {
+	prev := signals.SetTracer(signals.TracerFunc(func(signals.Event) {}))
+	signals.EnableTiming(true)
+	defer func() {
+		signals.SetTracer(prev)
+		signals.EnableTiming(false)
+	}()
+	BenchmarkDiamond(b)
+}

@@ -10,15 +10,23 @@ const flagUserEqual = core.FlagUser
 // All methods are safe for concurrent use.
 type Signal[T any] struct {
 	node  core.Node
+	name  *string // a pointer keeps Signal[int] at 64 bytes; see signalHead
 	value T
 	equal func(a, b T) bool // nil: never equal
-	name  *string           // keeps Signal[int] at 64 bytes when unnamed
+}
+
+// signalHead is the part of every Signal[T] whose layout does not depend on
+// T, so that code holding only the *core.Node can read the name.
+type signalHead struct {
+	node core.Node
+	name *string
 }
 
 // New returns a signal holding value.
 func New[T any](value T, opts ...Option[T]) *Signal[T] {
 	o := buildOptions(opts)
 	s := &Signal[T]{value: value, equal: o.equal}
+	s.node.Tag = signalTag[T]()
 	if o.name != "" {
 		s.name = &o.name
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"time"
 )
 
 // maxRounds is how many consecutive rounds of effects, each fed by writes
@@ -177,8 +178,21 @@ func runEffect(e *Sub) (p any, panicked bool) {
 	e.depsTail = nil
 	e.readEpoch = epoch
 	mu.Unlock()
+	obs := observing.Load()
+	var t0 time.Time
+	if obs {
+		t0 = time.Now()
+	}
 	_, p2, panicked2 := run(e, false)
+	var d time.Duration
+	if obs {
+		d = observed(e, t0, true, panicked2, p2)
+	}
 	mu.Lock()
+	e.runs++
+	if obs || panicked2 {
+		e.countSlow(d, panicked2, p2)
+	}
 	if panicked2 && !panicked {
 		p, panicked = p2, true
 	}

@@ -40,6 +40,8 @@ type Node struct {
 	// respect to this node exactly when changedAt > e.
 	changedAt uint64
 	flags     uint32
+	// Tag is the typed layer's: for signals, which describer shows it.
+	Tag uint32
 	// sub is the Sub that embeds this Node, nil for signals.
 	sub *Sub
 }
@@ -110,6 +112,7 @@ type Sub struct {
 	attempts uint8
 	aborted  bool
 	noVerify bool
+	stats
 }
 
 // Tracker is the evaluation context handed to user functions.

@@ -9,6 +9,13 @@ func WriteAndUnlock(n *Node) {
 	if n.subs != nil {
 		propagate(n.subs)
 	}
+	if observing.Load() {
+		if h := hooks.Load(); h != nil && h.Write != nil {
+			mu.Unlock()
+			h.Write(n)
+			mu.Lock()
+		}
+	}
 	if len(queue) > 0 && batchDepth == 0 && !flushing {
 		flush() // releases the lock
 		return

@@ -1,5 +1,7 @@
 package core
 
+import "time"
+
 type status uint8
 
 const (
@@ -110,12 +112,25 @@ func recompute(c *Sub) {
 		c.aborted = false
 		c.noVerify = c.attempts >= maxAttempts-1
 		mu.Unlock()
+		obs := observing.Load()
+		var t0 time.Time
+		if obs {
+			t0 = time.Now()
+		}
 		changed, p, panicked := run(c, hadValue)
+		var d time.Duration
+		if obs && !c.aborted {
+			d = observed(c, t0, changed || panicked, panicked, p) // a panic replaces the value
+		}
 		mu.Lock()
 		if c.aborted {
 			c.impl.Discard()
 			c.attempts++
 			continue
+		}
+		c.runs++
+		if obs || panicked {
+			c.countSlow(d, panicked, p)
 		}
 		purge(c)
 		c.checkedAt = c.readEpoch

@@ -1,0 +1,126 @@
+package signals
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/gosignals/signals/internal/core"
+)
+
+// EventKind says what an Event reports.
+type EventKind uint8
+
+const (
+	EventSet       EventKind = iota + 1 // a signal took a new value
+	EventRecompute                      // a computed's function ran
+	EventEffectRun                      // an effect's function ran
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case EventSet:
+		return "set"
+	case EventRecompute:
+		return "recompute"
+	case EventEffectRun:
+		return "effect"
+	}
+	return "unknown"
+}
+
+// Event is what a Tracer receives.
+type Event struct {
+	Kind EventKind
+	// Node identifies the node as NodeInfo.ID does; Name is its name.
+	Node uintptr
+	Name string
+	// Duration is the run's time, if EnableTiming is on or a tracer is set.
+	Duration time.Duration
+	// Changed reports, for EventRecompute, whether the value changed.
+	Changed bool
+	// Panicked and Panic report a run that panicked.
+	Panicked bool
+	Panic    any
+}
+
+// A Tracer receives an Event for every write that changes a signal and every
+// run of a compute or effect function (except runs restarted because a
+// value they read changed under them), synchronously, on the goroutine
+// doing the work, without any lock of this package held. It must be safe
+// for concurrent use and should be fast; it may read signals.
+type Tracer interface {
+	Trace(Event)
+}
+
+// TracerFunc adapts a function to a Tracer.
+type TracerFunc func(Event)
+
+// Trace calls f(e).
+func (f TracerFunc) Trace(e Event) { f(e) }
+
+var tracer struct {
+	sync.Mutex
+	t Tracer
+}
+
+// SetTracer installs t and returns the previous tracer (nil if none).
+// SetTracer(nil) removes it; without a tracer, tracing costs one atomic
+// load per write and per run.
+func SetTracer(t Tracer) (previous Tracer) {
+	tracer.Lock()
+	defer tracer.Unlock()
+	previous, tracer.t = tracer.t, t
+	if t == nil {
+		core.SetHooks(nil)
+		return previous
+	}
+	core.SetHooks(&core.Hooks{
+		Write: func(n *core.Node) {
+			t.Trace(Event{Kind: EventSet, Node: nodeID(n), Name: signalName(n)})
+		},
+		Run: func(s *core.Sub, d time.Duration, changed, panicked bool, p any) {
+			kind := EventRecompute
+			if s.Kind() == "effect" {
+				kind = EventEffectRun
+			}
+			t.Trace(Event{Kind: kind, Node: nodeID(&s.Node), Name: s.Name, Duration: d,
+				Changed: changed, Panicked: panicked, Panic: p})
+		},
+	})
+	return previous
+}
+
+// signalName reads the name of the signal n heads.
+func signalName(n *core.Node) string {
+	if p := (*signalHead)(unsafe.Pointer(n)).name; p != nil {
+		return *p
+	}
+	return ""
+}
+
+// SlogTracer returns a Tracer that logs events to l: writes and runs at
+// level Debug, panics at level Error. A nil l logs to slog.Default().
+func SlogTracer(l *slog.Logger) Tracer {
+	return TracerFunc(func(e Event) {
+		lg := l
+		if lg == nil {
+			lg = slog.Default()
+		}
+		level, msg := slog.LevelDebug, "signals: "+e.Kind.String()
+		attrs := []slog.Attr{slog.String("name", e.Name), slog.Any("node", e.Node)}
+		if e.Kind != EventSet {
+			attrs = append(attrs, slog.Duration("duration", e.Duration))
+		}
+		if e.Kind == EventRecompute {
+			attrs = append(attrs, slog.Bool("changed", e.Changed))
+		}
+		if e.Panicked {
+			level = slog.LevelError
+			attrs = append(attrs, slog.Any("panic", e.Panic))
+		}
+		lg.LogAttrs(context.Background(), level, msg, attrs...)
+	})
+}
