@@ -192,7 +192,9 @@ func TestWriteDOT(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, signals.WriteDOT(&buf, nodes))
 	out := buf.String()
-	id := func(i int) string { return "n" + strings.TrimPrefix(strings.ToLower(strings.TrimSpace(hex(nodes[i].ID))), "0x") }
+	id := func(i int) string {
+		return "n" + strings.TrimPrefix(strings.ToLower(strings.TrimSpace(hex(nodes[i].ID))), "0x")
+	}
 	assert.True(t, strings.HasPrefix(out, "digraph signals {\n"), out)
 	assert.Contains(t, out, id(0)+` [label="e\nruns 1", shape=doubleoctagon];`)
 	assert.Contains(t, out, id(1)+` [label="b\n= 8\nruns 1", shape=ellipse];`)
