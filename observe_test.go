@@ -2,6 +2,7 @@ package signals_test
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -192,9 +193,7 @@ func TestWriteDOT(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, signals.WriteDOT(&buf, nodes))
 	out := buf.String()
-	id := func(i int) string {
-		return "n" + strings.TrimPrefix(strings.ToLower(strings.TrimSpace(hex(nodes[i].ID))), "0x")
-	}
+	id := func(i int) string { return fmt.Sprintf("n%x", nodes[i].ID) }
 	assert.True(t, strings.HasPrefix(out, "digraph signals {\n"), out)
 	assert.Contains(t, out, id(0)+` [label="e\nruns 1", shape=doubleoctagon];`)
 	assert.Contains(t, out, id(1)+` [label="b\n= 8\nruns 1", shape=ellipse];`)
@@ -202,16 +201,4 @@ func TestWriteDOT(t *testing.T) {
 	assert.Contains(t, out, id(2)+" -> "+id(1)+";")
 	assert.Contains(t, out, id(1)+" -> "+id(0)+";")
 	assert.Equal(t, 2, strings.Count(out, "->"))
-}
-
-func hex(v uintptr) string {
-	const digits = "0123456789abcdef"
-	if v == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; v > 0; v >>= 4 {
-		b = append([]byte{digits[v&15]}, b...)
-	}
-	return string(b)
 }
