@@ -168,6 +168,12 @@ func (s *Sub) live() bool {
 	return s.subs != nil
 }
 
+// liveCurrent is the cheap, inlinable part of current: a live computed
+// that nothing marked and nobody computes. Lock held.
+func (s *Sub) liveCurrent() bool {
+	return s.flags&(fHasValue|fPending|fComputing) == fHasValue && s.subs != nil
+}
+
 // current reports whether a computed's cached result may be returned as is.
 func (s *Sub) current() bool {
 	if s.flags&fHasValue == 0 {

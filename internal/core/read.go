@@ -27,6 +27,12 @@ func ReadComputed(t *Tracker, c *Sub) {
 		return
 	}
 	s := t.sub
+	if c.liveCurrent() && (s.readEpoch == epoch || !s.verifying()) {
+		if !t.untracked {
+			link(s, &c.Node)
+		}
+		return
+	}
 	for tries := 0; ; tries++ {
 		if refresh(c, s, false) == stCycle {
 			if !t.untracked {

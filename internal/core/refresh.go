@@ -80,7 +80,7 @@ func check(s *Sub, inFlush bool) status {
 	start := epoch
 	for l := s.deps; l != nil; l = l.nextDep {
 		d := l.dep
-		if ds := d.sub; ds != nil {
+		if ds := d.sub; ds != nil && !ds.liveCurrent() {
 			switch refresh(ds, s, inFlush) {
 			case stBlocked:
 				return stBlocked
