@@ -57,9 +57,10 @@ func NewEffect(fn func(t *Tracker), opts ...EffectOption) *Effect {
 }
 
 // Stop ends all future runs of the effect and runs its cleanups. It is
-// idempotent and may be called from inside the effect itself; if the effect
-// is running on another goroutine, that run completes and its goroutine
-// runs the cleanups. A panic from a cleanup is raised from Stop after the
+// idempotent and may be called from inside the effect itself. The effect
+// does not start a run after Stop returns; if it is running (or being
+// checked) on another goroutine, that run completes and that goroutine runs
+// the cleanups. A panic from a cleanup is raised from Stop after the
 // other cleanups ran.
 func (e *Effect) Stop() {
 	if e.unbind != nil {

@@ -35,7 +35,7 @@ func flush() {
 			slices.SortFunc(round, byID)
 		}
 		ran, blocked := false, false
-		fin := finished
+		blocker = nil
 		for i, e := range round {
 			if batchDepth > 0 {
 				// A batch began on another goroutine: effects wait for it.
@@ -51,11 +51,12 @@ func flush() {
 				toSchedule = append(toSchedule, e)
 				continue
 			}
-			switch check(e, true) {
-			case stOK:
+			switch st := checkEffect(e, true); {
+			case st == stOK || e.flags&fStopped != 0: // stopped during the check
+				note(settle(e))
 				continue
-			case stBlocked:
-				e.flags |= fQueued | fPending
+			case st == stBlocked:
+				e.flags = e.flags&^fComputing | fQueued | fPending
 				queue = append(queue, e)
 				blocked = true
 				continue
@@ -70,9 +71,10 @@ func flush() {
 			ran = true
 		}
 		if !ran {
-			if blocked && finished == fin {
-				// Only effects waiting for computations still under way
-				// are left; whoever finishes those flushes again.
+			if blocked && blocker != nil && blocker.flags&fComputing != 0 {
+				// Only effects waiting for a computation still under way
+				// are left; the call that started it flushes when done.
+				blocker = nil
 				break
 			}
 			continue
@@ -124,11 +126,36 @@ func RunScheduled(e *Sub) (p any, panicked bool) {
 	case e.flags&fComputing != 0:
 		// Running on another goroutine: it goes round again when done.
 		e.flags |= fPending
-	case check(e, false) != stOK:
+	case checkEffect(e, false) != stOK && e.flags&fStopped == 0:
 		p, panicked = runEffect(e)
+	default:
+		p, panicked = settle(e)
 	}
 	UnlockTop()
 	return p, panicked
+}
+
+// checkEffect reports whether e is due, holding it busy meanwhile: the
+// check may release the lock, and a concurrent Stop must not free the links
+// it walks. Lock held; e not busy. Unless it returns stChanged (run e with
+// runEffect), settle must follow.
+func checkEffect(e *Sub, inFlush bool) status {
+	e.flags |= fComputing
+	return check(e, inFlush)
+}
+
+// settle ends a check that did not run e: it disposes of e if it was stopped
+// meanwhile, or queues it if it was written to meanwhile. Lock held.
+func settle(e *Sub) (any, bool) {
+	e.flags &^= fComputing
+	if e.flags&fStopped != 0 {
+		return dispose(e)
+	}
+	if e.flags&(fPending|fQueued) == fPending {
+		e.flags |= fQueued
+		queue = append(queue, e)
+	}
+	return nil, false
 }
 
 func byID(a, b *Sub) int {

@@ -39,6 +39,7 @@ func refresh(c, ctx *Sub, inFlush bool) status {
 			return stCycle
 		}
 		if inFlush && c.seq < flushSeq {
+			blocker = c
 			return stBlocked
 		}
 		wait(ctx, c)

@@ -18,9 +18,9 @@ var (
 	epoch uint64 = 1
 	// seq orders evaluation and flush starts.
 	seq uint64
-	// finished counts completed evaluations, to tell whether a computation
-	// that blocked a flush has ended meanwhile.
-	finished uint64
+	// blocker is the computation that most recently kept a flush from
+	// checking an effect.
+	blocker *Sub
 
 	batchDepth int
 	flushing   bool
@@ -52,7 +52,6 @@ func finish(c *Sub) {
 		p.child = nil
 	}
 	c.parent = nil
-	finished++
 	if waiters > 0 {
 		cond.Broadcast()
 	}
