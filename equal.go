@@ -54,21 +54,21 @@ func basicEqual[T any]() (func(a, b T) bool, bool) {
 	var f any
 	switch any(*new(T)).(type) {
 	case int:
-		f = func(a, b int) bool { return a == b }
+		f = eqInt
 	case int64:
-		f = func(a, b int64) bool { return a == b }
+		f = eqInt64
 	case int32:
-		f = func(a, b int32) bool { return a == b }
+		f = eqInt32
 	case uint64:
-		f = func(a, b uint64) bool { return a == b }
+		f = eqUint64
 	case uint:
-		f = func(a, b uint) bool { return a == b }
+		f = eqUint
 	case float64:
-		f = func(a, b float64) bool { return a == b }
+		f = eqFloat64
 	case string:
-		f = func(a, b string) bool { return a == b }
+		f = eqString
 	case bool:
-		f = func(a, b bool) bool { return a == b }
+		f = eqBool
 	case int8, int16, uint8, uint16, uint32, uintptr, float32, complex64, complex128:
 		return plainEqual[T], true
 	default:
@@ -76,3 +76,14 @@ func basicEqual[T any]() (func(a, b T) bool, bool) {
 	}
 	return f.(func(a, b T) bool), true
 }
+
+// Top-level functions, not literals: a literal inside a generic function
+// would be allocated on every call.
+func eqInt(a, b int) bool         { return a == b }
+func eqInt64(a, b int64) bool     { return a == b }
+func eqInt32(a, b int32) bool     { return a == b }
+func eqUint64(a, b uint64) bool   { return a == b }
+func eqUint(a, b uint) bool       { return a == b }
+func eqFloat64(a, b float64) bool { return a == b }
+func eqString(a, b string) bool   { return a == b }
+func eqBool(a, b bool) bool       { return a == b }

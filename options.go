@@ -4,7 +4,7 @@ import "context"
 
 // Option configures a Signal or a Computed.
 type Option[T any] struct {
-	apply func(*options[T])
+	apply func(options[T]) options[T] // by value, so that options stay on the stack
 }
 
 type options[T any] struct {
@@ -25,13 +25,19 @@ func WithEqual[T any](equal func(a, b T) bool) Option[T] {
 	if equal == nil {
 		panic("signals: WithEqual(nil): pass an equality function")
 	}
-	return Option[T]{apply: func(o *options[T]) { o.equal, o.userEqual = equal, true }}
+	return Option[T]{apply: func(o options[T]) options[T] {
+		o.equal, o.userEqual = equal, true
+		return o
+	}}
 }
 
 // WithName labels a Signal or Computed for error messages and debugging
 // output.
 func WithName[T any](name string) Option[T] {
-	return Option[T]{apply: func(o *options[T]) { o.name = name }}
+	return Option[T]{apply: func(o options[T]) options[T] {
+		o.name = name
+		return o
+	}}
 }
 
 func buildOptions[T any](opts []Option[T]) options[T] {
@@ -40,7 +46,7 @@ func buildOptions[T any](opts []Option[T]) options[T] {
 		if opt.apply == nil {
 			panic("signals: zero Option; build options with WithEqual or WithName")
 		}
-		opt.apply(&o)
+		o = opt.apply(o)
 	}
 	if !o.userEqual {
 		o.equal = defaultEqual[T]()

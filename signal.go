@@ -28,7 +28,8 @@ func New[T any](value T, opts ...Option[T]) *Signal[T] {
 	s := &Signal[T]{value: value, equal: o.equal}
 	s.node.Tag = signalTag[T]()
 	if o.name != "" {
-		s.name = &o.name
+		name := o.name
+		s.name = &name
 	}
 	if o.userEqual {
 		s.node.SetUserFlags(flagUserEqual)
