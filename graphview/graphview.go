@@ -1,7 +1,8 @@
 // Package graphview serves a live picture of a signals graph over HTTP, as
 // net/http/pprof serves profiles. The page is self-contained: an SVG drawing
 // laid out by this package (no scripts, no Graphviz), sources on the left,
-// effects on the right, each node coloured by how often its function ran;
+// effects on the right, each node coloured by how often its function ran
+// (pale yellow to deep orange; a red outline marks a panic);
 // hovering a node shows its value and counters.
 //
 //	mux.Handle("/debug/signals/", http.StripPrefix("/debug/signals", graphview.Handler(counter, ranking)))
@@ -104,7 +105,7 @@ svg { border: 1px solid #ddd; background: #fcfcfc; }
 svg g.node:hover rect { stroke-width: 3; }
 </style></head><body>
 <h1>signals graph</h1>
-<p>{{.Count}} nodes, sources on the left, effects on the right. Colour: how often a function ran (pale: rarely, red: most).
+<p>{{.Count}} nodes, sources on the left, effects on the right. Colour: how often a function ran (pale: rarely, deep orange: most).
 Dashed: stale or stopped. Hover a node for its value and counters.
 Also: <a href="graph.svg">SVG</a>, <a href="graph.dot">DOT</a>, <a href="graph.json">JSON</a>.</p>
 <p class="legend"><span style="background:#dbe8f6">signal</span><span style="background:#fff3c4">computed</span><span style="background:#e3f4df">effect</span><span style="outline:2px solid #c0392b">panicked</span></p>

@@ -75,7 +75,7 @@ func Layout(nodes []signals.NodeInfo) Drawing {
 }
 
 // fill colours a node by kind and, for functions, by how often it ran
-// compared with the busiest node: from pale to red.
+// compared with the busiest node.
 func fill(p Placed, maxRuns uint64) string {
 	switch {
 	case p.Kind == "signal":
@@ -85,10 +85,11 @@ func fill(p Placed, maxRuns uint64) string {
 	case maxRuns == 0:
 		return map[string]string{"computed": "#fff3c4", "effect": "#e3f4df"}[p.Kind]
 	}
+	// Pale yellow to deep orange; red stays reserved for panics.
 	heat := float64(p.Runs) / float64(maxRuns)
-	hue := 55 - 55*heat // yellow to red
-	light := 90 - 35*heat
-	return fmt.Sprintf("hsl(%.0f, 85%%, %.0f%%)", hue, light)
+	hue := 50 - 22*heat
+	light := 92 - 34*heat
+	return fmt.Sprintf("hsl(%.0f, 95%%, %.0f%%)", hue, light)
 }
 
 func svg(d Drawing) string {
