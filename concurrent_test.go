@@ -310,3 +310,66 @@ func TestGlitchFreedomUnderConcurrentWriters(t *testing.T) {
 	assert.Equal(t, final*scale+final, d.Peek())
 	assert.Equal(t, int64(final*scale+final), last.Load())
 }
+
+// TestItem09_OtherGoroutinesWritesAreNotALoop: a flush kept busy for far
+// more than 100 rounds by another goroutine's writes, made while its effect
+// runs, must not be mistaken for an effect loop that does not settle.
+func TestItem09_OtherGoroutinesWritesAreNotALoop(t *testing.T) {
+	s := signals.New(0)
+	var runs atomic.Int64
+	e := signals.NewEffect(func(tr *signals.Tracker) {
+		s.Get(tr)
+		runs.Add(1)
+		time.Sleep(20 * time.Microsecond) // slow: the other writer's writes land while it runs
+	})
+	defer e.Stop()
+	var panics atomic.Int32
+	withDeadline(t, time.Minute, func() {
+		goN(2, func(int) {
+			defer func() {
+				if r := recover(); r != nil {
+					panics.Add(1)
+					t.Errorf("a writer got %v", r)
+				}
+			}()
+			// Writes spaced out so that each run of the effect sees one:
+			// whichever writer flushes is kept busy by the other.
+			for range 1500 {
+				s.Update(func(v int) int { return v + 1 })
+				time.Sleep(5 * time.Microsecond)
+			}
+		})
+	})
+	assert.Zero(t, panics.Load())
+	t.Logf("%d effect runs for 3000 writes", runs.Load())
+}
+
+// TestItem09_LoopDetectedDespiteUnrelatedWriters: writes from other
+// goroutines to signals the loop does not read must not hide it.
+func TestItem09_LoopDetectedDespiteUnrelatedWriters(t *testing.T) {
+	unrelated := signals.New(0)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				unrelated.Update(func(v int) int { return v + 1 })
+				time.Sleep(10 * time.Microsecond)
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	n := signals.New(0)
+	withDeadline(t, time.Minute, func() {
+		r := capturePanic(func() {
+			e := signals.NewEffect(func(tr *signals.Tracker) { n.Set(n.Get(tr) + 1) })
+			e.Stop()
+		})
+		require.NotNil(t, r, "the loop was not reported")
+		assert.ErrorIs(t, r.(error), signals.ErrCycle)
+	})
+}

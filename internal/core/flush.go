@@ -2,7 +2,6 @@ package core
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 	"time"
 )
@@ -28,6 +27,7 @@ func flush() {
 		}
 	}
 	rounds := 0
+	var roundsStart time.Time
 	for len(queue) > 0 && batchDepth == 0 {
 		round := queue
 		queue = spare[:0]
@@ -79,9 +79,12 @@ func flush() {
 			}
 			continue
 		}
+		if rounds == 0 {
+			roundsStart = time.Now()
+		}
 		rounds++
 		if rounds >= maxRounds && len(queue) > 0 {
-			if quietProbe() {
+			if !fedFromOutside(time.Since(roundsStart) / time.Duration(rounds)) {
 				err := runaway()
 				flushing = false
 				mu.Unlock()
@@ -168,17 +171,49 @@ func byID(a, b *Sub) int {
 	return 0
 }
 
-// quietProbe tells a loop of effects feeding themselves from a flush kept
-// busy by other goroutines' writes: it lets other goroutines run and reports
-// whether none of them wrote meanwhile. Lock held; released meanwhile.
-func quietProbe() bool {
-	e := epoch
+// fedFromOutside tells an effect loop that does not settle from a flush kept
+// busy by other goroutines, which this package cannot tell apart by who
+// wrote. Every one of the last rounds was fed by writes made while the
+// previous one ran. It pauses the effects for two average rounds (at least
+// a millisecond), with the lock released, and reports whether something the
+// due effects depend on was written meanwhile: writers from outside keep
+// writing, effects feeding themselves do not while they are paused. Lock
+// held.
+func fedFromOutside(round time.Duration) bool {
+	start := epoch
 	mu.Unlock()
-	for range 8 {
-		runtime.Gosched()
-	}
+	time.Sleep(max(time.Millisecond, 2*round))
 	mu.Lock()
-	return epoch == e
+	if epoch == start {
+		return false
+	}
+	seen := map[*Node]bool{}
+	for _, e := range queue {
+		if writtenSince(&e.Node, start, seen) {
+			return true
+		}
+	}
+	return false
+}
+
+// writtenSince reports whether a signal that n depends on, directly or
+// through computeds, changed after epoch since. Lock held.
+func writtenSince(n *Node, since uint64, seen map[*Node]bool) bool {
+	for l := n.sub.deps; l != nil; l = l.nextDep {
+		d := l.dep
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		if d.sub == nil {
+			if d.changedAt > since {
+				return true
+			}
+		} else if writtenSince(d, since, seen) {
+			return true
+		}
+	}
+	return false
 }
 
 // runaway empties the queue of an effect loop that does not settle and

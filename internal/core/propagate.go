@@ -28,19 +28,24 @@ func WriteAndUnlock(n *Node) {
 // pulled when read.
 func propagate(l *Link) {
 	for ; l != nil; l = l.nextSub {
-		s := l.sub
-		f := s.flags
-		if f&fPending != 0 {
-			continue // already marked, and so is everything below it
+		mark(l.sub)
+	}
+}
+
+// mark marks s as possibly changed, and everything live below it; an
+// effect is queued unless it is running, stopped or queued already.
+func mark(s *Sub) {
+	f := s.flags
+	if f&fPending != 0 {
+		return // already marked, and so is everything below it
+	}
+	s.flags = f | fPending
+	if f&kindMask == kindEffect {
+		if f&(fQueued|fComputing|fStopped) == 0 {
+			s.flags |= fQueued
+			queue = append(queue, s)
 		}
-		s.flags = f | fPending
-		if f&kindMask == kindEffect {
-			if f&(fQueued|fComputing|fStopped) == 0 {
-				s.flags |= fQueued
-				queue = append(queue, s)
-			}
-		} else if s.subs != nil {
-			propagate(s.subs)
-		}
+	} else if s.subs != nil {
+		propagate(s.subs)
 	}
 }

@@ -67,6 +67,11 @@ func ReadComputed(t *Tracker, c *Sub) {
 	}
 	if !t.untracked {
 		link(s, &c.Node)
+		if !c.current() && s.live() {
+			// Written to since it was computed, before s subscribed (only
+			// under concurrent writes): the write's marks did not reach s.
+			mark(s)
+		}
 	}
 }
 
