@@ -45,6 +45,10 @@
 // inside an effect are batched: the effects they trigger run after it, in
 // the same flush. An effect that keeps re-triggering itself without
 // settling panics with an error wrapping [ErrCycle] after 100 rounds.
+// Writes from other goroutines do not count: since the package cannot tell
+// who wrote, a flush that reaches 100 rounds pauses its effects for about
+// two rounds (at least a millisecond) and carries on if something they
+// read was written meanwhile, which only another goroutine can do.
 //
 // # Panics and cycles
 //
