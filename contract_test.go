@@ -635,3 +635,17 @@ func capturePanic(fn func()) (r any) {
 	fn()
 	return nil
 }
+
+func TestItem10_FirstRunPanicStillFlushesItsWrites(t *testing.T) {
+	s := signals.New(0)
+	var seen []int
+	e := signals.NewEffect(func(tr *signals.Tracker) { seen = append(seen, s.Get(tr)) })
+	defer e.Stop()
+	assert.PanicsWithValue(t, "after writing", func() {
+		signals.NewEffect(func(tr *signals.Tracker) {
+			s.Set(7)
+			panic("after writing")
+		})
+	})
+	assert.Equal(t, []int{0, 7}, seen, "the effect made due by the failed first run's write ran")
+}

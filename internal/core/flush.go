@@ -94,6 +94,7 @@ func flush() {
 		}
 	}
 	flushing = false
+	blocker = nil
 	mu.Unlock()
 	if panicked {
 		panic(first)
@@ -329,7 +330,12 @@ func StartEffect(e *Sub) {
 			queue = slices.DeleteFunc(queue, func(x *Sub) bool { return x == e })
 			dispose(e)
 		}
-		mu.Unlock()
+		// Effects the run's writes made due still run; the first run's
+		// panic is the one NewEffect raises.
+		func() {
+			defer func() { _ = recover() }()
+			UnlockTop()
+		}()
 		panic(p)
 	}
 	UnlockTop()
