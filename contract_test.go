@@ -649,3 +649,17 @@ func TestItem10_FirstRunPanicStillFlushesItsWrites(t *testing.T) {
 	})
 	assert.Equal(t, []int{0, 7}, seen, "the effect made due by the failed first run's write ran")
 }
+
+func TestItem09_WritesInAFirstRunAreBatched(t *testing.T) {
+	x := signals.New(0)
+	var seen []int
+	r := signals.NewEffect(func(tr *signals.Tracker) { seen = append(seen, x.Get(tr)) })
+	defer r.Stop()
+	w := signals.NewEffect(func(tr *signals.Tracker) {
+		x.Set(1)
+		x.Set(2)
+		assert.Equal(t, []int{0}, seen, "the reader must not run inside the writer's first run")
+	})
+	defer w.Stop()
+	assert.Equal(t, []int{0, 2}, seen, "two writes, one run, after the first run returned")
+}

@@ -322,7 +322,16 @@ func dispose(e *Sub) (any, bool) {
 // not held.
 func StartEffect(e *Sub) {
 	mu.Lock()
+	// Like any effect run, the first one batches its writes: unless a flush
+	// or batch is under way already, it holds the flush until it returns.
+	own := !flushing && batchDepth == 0
+	if own {
+		flushing = true
+	}
 	p, panicked := runEffect(e)
+	if own {
+		flushing = false
+	}
 	if panicked {
 		if e.flags&fStopped == 0 {
 			e.flags |= fStopped
