@@ -6,7 +6,9 @@ import (
 )
 
 // Subscribe returns a channel that receives r's value at once and then after
-// every change, until ctx is done, when the channel is closed. It conflates:
+// every change, until ctx is done, when the channel is closed; the channel is
+// also closed when a scope or context given in opts (WithScope, WithContext)
+// ends, and at once if one has already ended. It conflates:
 // the channel holds at most one value, the latest, so a slow receiver skips
 // intermediate values but always gets the last one, and writers never block
 // on it. It is the bridge to select loops, pipelines and Server-Sent Events
@@ -21,10 +23,20 @@ func Subscribe[T any](ctx context.Context, r Readable[T], opts ...EffectOption) 
 	}
 	m := &mailbox[T]{ch: make(chan T, 1)}
 	e := NewEffect(func(t *Tracker) { m.put(r.Get(t)) }, opts...)
-	context.AfterFunc(ctx, func() {
+	end := func() {
 		e.Stop()
 		m.close()
-	})
+	}
+	context.AfterFunc(ctx, end)
+	// Whatever else ends the effect must close the channel too, or a
+	// receiver ranging over it would wait forever.
+	o := buildEffectOptions(opts)
+	if o.ctx != nil {
+		context.AfterFunc(o.ctx, end)
+	}
+	if o.scope != nil && !o.scope.Defer(end) {
+		end()
+	}
 	return m.ch
 }
 

@@ -326,3 +326,33 @@ func TestSchedulingMisuse(t *testing.T) {
 	assert.Panics(t, func() { signals.NewEffect(func(*signals.Tracker) {}, signals.EffectOption{}) })
 	assert.Panics(t, func() { signals.NewScope(context.Background()).Defer(nil) })
 }
+
+func TestSubscribeClosesWhenItsOwnerEnds(t *testing.T) {
+	s := signals.New(1)
+	drained := func(ch <-chan int) bool {
+		select {
+		case _, open := <-ch:
+			for open {
+				_, open = <-ch
+			}
+			return true
+		case <-time.After(10 * time.Second):
+			return false
+		}
+	}
+
+	scope := signals.NewScope(context.Background())
+	ch := signals.Subscribe(context.Background(), s, signals.WithScope(scope))
+	assert.Equal(t, 1, <-ch)
+	scope.Stop()
+	assert.True(t, drained(ch), "closed when its scope stops")
+	assert.True(t, drained(signals.Subscribe(context.Background(), s, signals.WithScope(scope))),
+		"closed at once with a stopped scope")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	ch = signals.Subscribe(context.Background(), s, signals.WithContext(ctx))
+	assert.Equal(t, 1, <-ch)
+	cancel()
+	assert.True(t, drained(ch), "closed when its WithContext is done")
+	s.Set(2) // no effect left to panic on the closed channel
+}
