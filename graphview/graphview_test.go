@@ -145,3 +145,30 @@ func Example() {
 	fmt.Println(rec.Code, strings.Count(rec.Body.String(), "->"), "edge")
 	// Output: 200 1 edge
 }
+
+// TestLongEdgesAvoidNodes: an edge that skips a layer runs through an empty
+// slot there, not behind the node in between (a → d must not look like
+// a → c → d).
+func TestLongEdgesAvoidNodes(t *testing.T) {
+	a, b := signals.New(1, signals.WithName[int]("a")), signals.New(2, signals.WithName[int]("b"))
+	c := signals.NewComputed(func(tr *signals.Tracker) int { return b.Get(tr) }, signals.WithName[int]("c"))
+	d := signals.NewComputed(func(tr *signals.Tracker) int { return a.Get(tr) + c.Get(tr) }, signals.WithName[int]("d"))
+	d.Peek()
+	dr := graphview.Layout(signals.Graph(a, b, d))
+	require.Len(t, dr.Edges, 3)
+	for _, e := range dr.Edges {
+		pts := e.Points
+		for i := 1; i < len(pts); i++ {
+			for _, n := range dr.Nodes {
+				if n.ID == e.From || n.ID == e.To {
+					continue
+				}
+				// Every segment's midpoint and ends stay outside other boxes.
+				for _, p := range [][2]int{pts[i-1], pts[i], {(pts[i-1][0] + pts[i][0]) / 2, (pts[i-1][1] + pts[i][1]) / 2}} {
+					inside := p[0] > n.X && p[0] < n.X+170 && p[1] > n.Y && p[1] < n.Y+52
+					assert.False(t, inside, "edge to %x passes through %s at %v", e.To, n.Name, p)
+				}
+			}
+		}
+	}
+}

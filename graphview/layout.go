@@ -26,8 +26,18 @@ type Placed struct {
 // Drawing is a laid-out graph.
 type Drawing struct {
 	Nodes         []Placed
+	Edges         []Edge
 	Width, Height int
 	MaxRuns       uint64
+}
+
+// Edge runs from a dependency to a node that reads it, through Points: its
+// start on the dependency's right side, one empty slot in each layer it
+// crosses (so that it never passes behind a node), and its end on the
+// reader's left side.
+type Edge struct {
+	From, To uintptr
+	Points   [][2]int
 }
 
 // Layout places nodes in layers: a node's layer is one more than the
@@ -60,16 +70,35 @@ func Layout(nodes []signals.NodeInfo) Drawing {
 	}
 	var d Drawing
 	rows := map[int]int{}
+	slot := func(l int) (x, y int) {
+		x, y = margin+l*(nodeW+colGap), margin+rows[l]*(nodeH+rowGap)
+		rows[l]++
+		d.Width = max(d.Width, x+nodeW+margin)
+		d.Height = max(d.Height, y+nodeH+margin)
+		return x, y
+	}
 	for i, n := range nodes {
 		l := place(i)
 		p := Placed{NodeInfo: n, Layer: l, Row: rows[l]}
-		rows[l]++
-		p.X = margin + l*(nodeW+colGap)
-		p.Y = margin + p.Row*(nodeH+rowGap)
-		d.Width = max(d.Width, p.X+nodeW+margin)
-		d.Height = max(d.Height, p.Y+nodeH+margin)
+		p.X, p.Y = slot(l)
 		d.MaxRuns = max(d.MaxRuns, n.Runs)
 		d.Nodes = append(d.Nodes, p)
+	}
+	for _, p := range d.Nodes {
+		for _, dep := range p.Deps {
+			j, ok := index[dep]
+			if !ok {
+				continue
+			}
+			q := d.Nodes[j]
+			e := Edge{From: q.ID, To: p.ID, Points: [][2]int{{q.X + nodeW, q.Y + nodeH/2}}}
+			for l := q.Layer + 1; l < p.Layer; l++ {
+				x, y := slot(l)
+				e.Points = append(e.Points, [2]int{x, y + nodeH/2}, [2]int{x + nodeW, y + nodeH/2})
+			}
+			e.Points = append(e.Points, [2]int{p.X, p.Y + nodeH/2})
+			d.Edges = append(d.Edges, e)
+		}
 	}
 	return d
 }
@@ -100,22 +129,20 @@ func svg(d Drawing) string {
 	if len(d.Nodes) == 0 {
 		b.WriteString(`<text x="20" y="40">no nodes</text>`)
 	}
-	at := make(map[uintptr]Placed, len(d.Nodes))
-	for _, p := range d.Nodes {
-		at[p.ID] = p
-	}
-	for _, p := range d.Nodes {
-		for _, dep := range p.Deps {
-			q, ok := at[dep]
-			if !ok {
+	for _, e := range d.Edges {
+		// Curves between layers, straight through the slots within them.
+		pts := e.Points
+		fmt.Fprintf(&b, `<path d="M %d %d`, pts[0][0], pts[0][1])
+		for i := 1; i < len(pts); i++ {
+			a, c := pts[i-1], pts[i]
+			if i%2 == 0 {
+				fmt.Fprintf(&b, ` L %d %d`, c[0], c[1])
 				continue
 			}
-			x1, y1 := q.X+nodeW, q.Y+nodeH/2
-			x2, y2 := p.X, p.Y+nodeH/2
-			mid := (x1 + x2) / 2
-			fmt.Fprintf(&b, `<path d="M %d %d C %d %d, %d %d, %d %d" fill="none" stroke="#888" stroke-width="1.3" marker-end="url(#arrow)"/>`,
-				x1, y1, mid, y1, mid, y2, x2, y2)
+			mid := (a[0] + c[0]) / 2
+			fmt.Fprintf(&b, ` C %d %d, %d %d, %d %d`, mid, a[1], mid, c[1], c[0], c[1])
 		}
+		b.WriteString(`" fill="none" stroke="#888" stroke-width="1.3" marker-end="url(#arrow)"/>`)
 	}
 	for _, p := range d.Nodes {
 		stroke, dash, width := "#555", "", 1.2
