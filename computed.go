@@ -59,17 +59,17 @@ func (c *Computed[T]) Name() string { return c.sub.Name }
 // computedImpl is the engine's view of a Computed.
 type computedImpl[T any] Computed[T]
 
-func (c *computedImpl[T]) Compute(t *core.Tracker) { c.next = c.fn(fromCore(t)) }
-
-func (c *computedImpl[T]) Changed() bool { return c.equal == nil || !c.equal(c.value, c.next) }
-
-func (c *computedImpl[T]) Commit() {
-	c.value = c.next
-	var zero T
-	c.next = zero
+func (c *computedImpl[T]) Compute(t *core.Tracker, compare bool) bool {
+	c.next = c.fn(fromCore(t))
+	// A panic in the user's equality is the computed's panic, like one in
+	// its function.
+	return !compare || c.equal == nil || !c.equal(c.value, c.next)
 }
 
-func (c *computedImpl[T]) Discard() {
+func (c *computedImpl[T]) Settle(keep bool) {
+	if keep {
+		c.value = c.next
+	}
 	var zero T
 	c.next = zero
 }

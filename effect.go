@@ -75,10 +75,12 @@ func (e *Effect) Name() string { return e.sub.Name }
 // effectImpl is the engine's view of an Effect.
 type effectImpl Effect
 
-func (e *effectImpl) Compute(t *core.Tracker) { e.fn(fromCore(t)) }
-func (e *effectImpl) Changed() bool           { return true }
-func (e *effectImpl) Commit()                 {}
-func (e *effectImpl) Discard()                {}
+func (e *effectImpl) Compute(t *core.Tracker, _ bool) bool {
+	e.fn(fromCore(t))
+	return true
+}
+
+func (e *effectImpl) Settle(bool) {}
 
 // stopByContext stops e when its context is done. The context binding has
 // fired, so unlike Stop it has nothing to release.

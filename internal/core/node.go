@@ -67,16 +67,13 @@ type Link struct {
 // methods without holding the lock unless a method says otherwise.
 type Impl interface {
 	// Compute runs the user's function. A computed keeps the result as a
-	// pending value until Commit or Discard.
-	Compute(t *Tracker)
-	// Changed reports whether the pending value differs from the
-	// committed one (the user's equality). Only called for computeds that
-	// hold a value that is not a panic.
-	Changed() bool
-	// Commit makes the pending value current. Lock held.
-	Commit()
-	// Discard drops the pending value. Lock held.
-	Discard()
+	// pending value until Settle, and if compare is set reports whether it
+	// differs from the committed value (the user's equality); otherwise
+	// changed is true.
+	Compute(t *Tracker, compare bool) (changed bool)
+	// Settle makes the pending value current if keep is set, and drops it
+	// either way. Lock held.
+	Settle(keep bool)
 }
 
 // Sub is a node that reads others: a computed or an effect.

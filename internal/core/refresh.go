@@ -125,7 +125,7 @@ func recompute(c *Sub) {
 		}
 		mu.Lock()
 		if c.aborted {
-			c.impl.Discard()
+			c.impl.Settle(false)
 			c.attempts++
 			continue
 		}
@@ -137,17 +137,19 @@ func recompute(c *Sub) {
 		c.checkedAt = c.readEpoch
 		switch {
 		case panicked:
-			c.impl.Discard()
+			c.impl.Settle(false)
 			c.err = p
 			c.flags |= fPanicked | fHasValue
 			c.changedAt = epoch
 		case changed:
-			c.impl.Commit()
-			c.err = nil
+			c.impl.Settle(true)
+			if c.err != nil {
+				c.err = nil
+			}
 			c.flags = c.flags&^fPanicked | fHasValue
 			c.changedAt = epoch
 		default:
-			c.impl.Discard()
+			c.impl.Settle(false)
 		}
 		if gated {
 			releaseGate()
@@ -180,11 +182,7 @@ func run(s *Sub, hadValue bool) (changed bool, p any, panicked bool) {
 			panicked = false
 		}
 	}()
-	s.impl.Compute(&s.tr)
-	changed = true
-	if hadValue && !s.aborted {
-		changed = s.impl.Changed()
-	}
+	changed = s.impl.Compute(&s.tr, hadValue)
 	panicked = false
 	return
 }
