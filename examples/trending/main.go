@@ -9,9 +9,17 @@
 //     interval, however fast views arrive: computing a ranking costs the
 //     same whether one view or ten thousand happened since the last one.
 //
-// Usage:
+// With -nats URL, the counters are natsig.Counters in a NATS JetStream
+// key-value bucket instead (keys item.<id>.<shard>), so that every instance
+// started with the same -nats and -bucket serves the same counts: each
+// instance's signals follow the bucket, and its ranking reacts to the views
+// recorded by all of them. The counts persist in the bucket across runs.
 //
-//	go run ./examples/trending [-addr :8081] [-items 20] [-n 5] [-interval 250ms] [-load 0] [-duration 0s]
+// Usage (examples/trending is a module of its own; run it from its
+// directory, or with go run -C examples/trending . from the repository's):
+//
+//	go run . [-addr :8081] [-items 20] [-n 5] [-interval 250ms] [-load 0] [-duration 0s]
+//	         [-nats nats://127.0.0.1:4222] [-bucket trending] [-shards 4]
 //
 // Endpoints: POST /view/{id} records a view of item id (1 to -items),
 // GET /trending.json serves the last published ranking and GET /counts the
@@ -41,6 +49,7 @@ import (
 	"time"
 
 	"github.com/gosignals/signals"
+	"github.com/gosignals/signals/natsig"
 )
 
 func main() {
@@ -63,6 +72,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	interval := fs.Duration("interval", 250*time.Millisecond, "minimum time between two publications of the ranking")
 	load := fs.Int("load", 0, "goroutines of the built-in load generator (0: none)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: run until interrupted)")
+	natsURL := fs.String("nats", "", "share the counts through this NATS server (JetStream enabled) with every instance using the same bucket (empty: count in this process)")
+	bucket := fs.String("bucket", "trending", "with -nats, the key-value bucket holding the counts")
+	shards := fs.Int("shards", natsig.DefaultShards, "with -nats, keys per item counter (about the number of instances that count at once)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -77,18 +89,31 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("-load must not be negative, got %d", *load)
 	case *duration < 0:
 		return fmt.Errorf("-duration must not be negative, got %v", *duration)
-	}
-	if *duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *duration)
-		defer cancel()
+	case *shards < 1 || *shards > 1024:
+		return fmt.Errorf("-shards must be from 1 to 1024, got %d", *shards)
 	}
 
 	// The publisher outlives ctx until run returns, so that the ranking
 	// served stays current while the shutdown drains requests in flight.
 	life, end := context.WithCancel(context.Background())
 	defer end()
-	s := newServer(life, *items, *topN, *interval)
+	stdout = &syncWriter{w: stdout} // effects write from other goroutines
+	var c counters = newLocalCounters(*items)
+	if *natsURL != "" {
+		nc, err := openNATS(ctx, *natsURL, *bucket, *items, *shards, stdout)
+		if err != nil {
+			return err
+		}
+		defer nc.close()
+		defer nc.logStatus(life, stdout).Stop() // before nc.close: "closed" is no news
+		c = nc
+	}
+	if *duration > 0 { // from now on: the connection to NATS is not part of it
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
+	s := newServerWith(life, c, *topN, *interval)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -125,7 +150,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		defer cancel()
 		err = hs.Shutdown(shutdownCtx)
 	}
-	if *load > 0 {
+	switch {
+	case *load > 0 && *natsURL != "":
+		fmt.Fprintf(stdout, "load generator: sent %d views; all instances counted %d; ranking computed %d times\n",
+			sent.Load(), s.total(), s.rankings.Load())
+	case *load > 0:
 		fmt.Fprintf(stdout, "load generator: sent %d views, counted %d; ranking computed %d times\n",
 			sent.Load(), s.total(), s.rankings.Load())
 	}
@@ -185,28 +214,60 @@ type entry struct {
 
 type server struct {
 	mux      *http.ServeMux
-	views    []*signals.Signal[int64] // views[i] counts item i+1
+	views    counters // views.get(i) counts item i+1
 	counts   *signals.Computed[[]int64]
 	ranking  *signals.Computed[[]entry]
 	rankings atomic.Int64           // runs of the ranking's function
 	trending atomic.Pointer[[]byte] // the /trending.json body last published
 }
 
+// counters count the views of items 0 to len()-1: in this process
+// (localCounters), or in a NATS key-value bucket shared by every instance
+// (natsCounters).
+type counters interface {
+	len() int
+	// get returns the count of item i, read locally.
+	get(i int) signals.Readable[int64]
+	// add records a view of item i, and returns once it is counted.
+	add(ctx context.Context, i int) error
+}
+
+// localCounters are signals: Update is atomic, so concurrent views of one
+// item never overwrite each other, as a Get followed by a Set could.
+type localCounters []*signals.Signal[int64]
+
+func newLocalCounters(items int) localCounters {
+	c := make(localCounters, items)
+	for i := range c {
+		c[i] = signals.New[int64](0, signals.WithName[int64]("views of "+strconv.Itoa(i+1)))
+	}
+	return c
+}
+
+func (c localCounters) len() int                          { return len(c) }
+func (c localCounters) get(i int) signals.Readable[int64] { return c[i] }
+func (c localCounters) add(_ context.Context, i int) error {
+	c[i].Update(increment)
+	return nil
+}
+
 // newServer serves counters for items 1 to items and publishes their top n
 // at most once per interval, until ctx is done.
 func newServer(ctx context.Context, items, n int, interval time.Duration) *server {
-	s := &server{mux: http.NewServeMux(), views: make([]*signals.Signal[int64], items)}
-	for i := range s.views {
-		s.views[i] = signals.New[int64](0, signals.WithName[int64]("views of "+strconv.Itoa(i+1)))
-	}
+	return newServerWith(ctx, newLocalCounters(items), n, interval)
+}
+
+// newServerWith is newServer with the counters given.
+func newServerWith(ctx context.Context, views counters, n int, interval time.Duration) *server {
+	s := &server{mux: http.NewServeMux(), views: views}
 
 	// Reading the counters one by one from a handler, while views keep
 	// arriving, would give a mix of older and newer counts; a computed's
 	// reads are one consistent state.
 	s.counts = signals.NewComputed(func(t *signals.Tracker) []int64 {
-		counts := make([]int64, len(s.views))
-		for i, v := range s.views {
-			counts[i] = v.Get(t)
+		counts := make([]int64, s.views.len())
+		for i := range counts {
+			counts[i] = s.views.get(i).Get(t)
 		}
 		return counts
 	}, signals.WithEqual(slices.Equal[[]int64]), signals.WithName[[]int64]("counts"))
@@ -263,13 +324,14 @@ func (s *server) view(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("item id %q is not an integer", r.PathValue("id")), http.StatusBadRequest)
 		return
 	}
-	if id < 1 || id > len(s.views) {
-		http.Error(w, fmt.Sprintf("no item %d: ids go from 1 to %d", id, len(s.views)), http.StatusNotFound)
+	if id < 1 || id > s.views.len() {
+		http.Error(w, fmt.Sprintf("no item %d: ids go from 1 to %d", id, s.views.len()), http.StatusNotFound)
 		return
 	}
-	// Update is atomic: concurrent views of one item never overwrite each
-	// other, as a Get followed by a Set could.
-	s.views[id-1].Update(increment)
+	if err := s.views.add(r.Context(), id-1); err != nil {
+		http.Error(w, fmt.Sprintf("view of item %d: %v", id, err), http.StatusServiceUnavailable)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

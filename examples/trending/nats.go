@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gosignals/signals"
+	"github.com/gosignals/signals/natsig"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// natsCounters keep the counts in a NATS JetStream key-value bucket, one
+// natsig.Counter per item (keys item.<id>.<shard>): every instance connected
+// to the same bucket counts the same views, and its signals follow the
+// bucket, so its ranking reacts to the views that all instances record.
+type natsCounters struct {
+	nc       *nats.Conn
+	url      string
+	counters []*natsig.Counter
+}
+
+// openNATS connects to url and opens the counters of items 1 to items in
+// bucket, creating it if needed.
+func openNATS(ctx context.Context, url, bucket string, items, shards int, stdout io.Writer) (*natsCounters, error) {
+	nc, err := nats.Connect(url, nats.Name("examples/trending"),
+		nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond), nats.RetryOnFailedConnect(false))
+	if err != nil {
+		return nil, fmt.Errorf("-nats %s: %w", url, err)
+	}
+	c := &natsCounters{nc: nc, url: url}
+	openCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		c.close()
+		return nil, err
+	}
+	b, err := natsig.CreateBucket(openCtx, js, jetstream.KeyValueConfig{
+		Bucket:      bucket,
+		Description: "view counts of examples/trending",
+	})
+	if err != nil {
+		c.close()
+		return nil, fmt.Errorf("-nats %s (is JetStream enabled? nats-server -js): %w", url, err)
+	}
+	report := natsig.WithErrorHandler(func(error) {}) // logStatus reports the connection's state
+	for id := 1; id <= items; id++ {
+		counter, err := natsig.NewCounter(openCtx, b, "item."+strconv.Itoa(id), natsig.Shards(shards), report)
+		if err != nil {
+			c.close()
+			return nil, err
+		}
+		c.counters = append(c.counters, counter)
+	}
+	fmt.Fprintf(stdout, "counting in bucket %q of %s (%d shards per item)\n", bucket, url, shards)
+	return c, nil
+}
+
+func (c *natsCounters) len() int                          { return len(c.counters) }
+func (c *natsCounters) get(i int) signals.Readable[int64] { return c.counters[i].Value() }
+func (c *natsCounters) add(ctx context.Context, i int) error {
+	return c.counters[i].Add(ctx, 1)
+}
+
+// logStatus prints the state of the link to NATS whenever it changes, until
+// ctx is done or the effect returned is stopped: the worst state among the
+// counters.
+func (c *natsCounters) logStatus(ctx context.Context, stdout io.Writer) *signals.Effect {
+	status := signals.NewComputed(func(t *signals.Tracker) natsig.State {
+		worst := natsig.Connected
+		for _, counter := range c.counters {
+			if st := counter.Status().Get(t).State; st != natsig.Connected && (worst == natsig.Connected || st > worst) {
+				worst = st
+			}
+		}
+		return worst
+	}, signals.WithName[natsig.State]("nats status"))
+	first := true
+	return signals.NewEffect(func(t *signals.Tracker) {
+		st := status.Get(t)
+		if first { // connected: openNATS said so
+			first = false
+			return
+		}
+		fmt.Fprintf(stdout, "nats: %v\n", st)
+	}, signals.WithContext(ctx), signals.WithEffectName("log nats status"))
+}
+
+func (c *natsCounters) close() {
+	for _, counter := range c.counters {
+		counter.Close()
+	}
+	c.nc.Close()
+}
+
+// syncWriter serializes writes to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}

@@ -1,0 +1,381 @@
+package natsig
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	mrand "math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gosignals/signals"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// markTTL is how long a writer's mark stays in a shard after its last add:
+// far longer than any retry of an add whose acknowledgement was lost.
+const markTTL = time.Hour
+
+// Counter is an int64 shared by every process that opens the same key,
+// stored in shards key.0, key.1, …: its value is the sum of all of them.
+// Adds are exactly once, even when an acknowledgement is lost with the
+// connection and the write must be retried (see the package documentation).
+//
+// Within one process, concurrent adds are combined: one write at a time per
+// Counter carries all the adds made while the previous one was in flight.
+// All methods are safe for concurrent use.
+type Counter struct {
+	b      *Bucket
+	key    string
+	shards int
+	writer string // this instance's id in the shards' marks
+	report func(error)
+	tmo    time.Duration
+
+	st    *signals.Signal[*shardSet] // replaced, never modified, on write
+	value *signals.Computed[int64]
+	w     *watch
+
+	home     atomic.Int64 // shard written to first
+	writes   atomic.Uint64
+	conflict atomic.Uint64
+
+	mu       sync.Mutex
+	pending  int64
+	batch    *batch // the adds in pending, waiting for the next write
+	op       uint64 // number of the last write started
+	flushing bool
+	closed   bool
+	life     context.Context
+	end      context.CancelFunc
+	wg       sync.WaitGroup
+
+	// known is the flusher's own view of the shards it wrote or read: it
+	// never writes the signal, whose effects could call Add or Close and
+	// wait for it. Only the flusher (one at a time, ordered by mu) uses it.
+	known map[string]shard
+}
+
+// shardSet holds the shards known locally, by key.
+type shardSet struct{ m map[string]shard }
+
+// shard is a revision of one shard key as applied locally.
+type shard struct {
+	rev     uint64
+	present bool
+	raw     []byte
+	v       shardValue
+	err     error // raw did not decode; v is the previous value
+}
+
+// shardValue is what a shard key holds: the shard's part of the count, and
+// for each writer that added to it in the last markTTL, the number of its
+// last add. Reading a bare JSON number is also accepted.
+type shardValue struct {
+	N     int64           `json:"n"`
+	Marks map[string]mark `json:"w,omitempty"`
+}
+
+type mark struct {
+	Op uint64 `json:"op"`
+	At int64  `json:"at"` // Unix seconds, to expire the mark
+}
+
+func (v *shardValue) UnmarshalJSON(data []byte) error {
+	if n, err := strconv.ParseInt(string(bytes.TrimSpace(data)), 10, 64); err == nil {
+		*v = shardValue{N: n}
+		return nil
+	}
+	type plain shardValue
+	var p plain
+	if err := json.Unmarshal(data, &p); err != nil {
+		return err
+	}
+	*v = shardValue(p)
+	return nil
+}
+
+// batch is a group of adds written together.
+type batch struct {
+	done chan struct{}
+	err  error
+	// The revision written, for the callers to apply: effects run on their
+	// goroutines, as for Shared.Set.
+	key string
+	rev uint64
+	raw []byte
+}
+
+// NewCounter opens the counter at key in b and waits until its current
+// value is loaded, or ctx is done. Options: Shards, AttemptTimeout,
+// WithErrorHandler. Close releases it.
+func NewCounter(ctx context.Context, b *Bucket, key string, opts ...Option) (*Counter, error) {
+	if !validKey(key) {
+		return nil, fmt.Errorf("natsig: %w: %q", jetstream.ErrInvalidKey, key)
+	}
+	o := buildOptions("counter "+key, opts)
+	var id [8]byte
+	rand.Read(id[:])
+	c := &Counter{
+		b: b, key: key, shards: o.shards, writer: hex.EncodeToString(id[:]),
+		report: o.onError, tmo: o.attemptTimeout, known: map[string]shard{},
+	}
+	c.life, c.end = context.WithCancel(context.Background())
+	c.home.Store(mrand.Int64N(int64(c.shards)))
+	c.st = signals.New(&shardSet{}, signals.WithName[*shardSet]("natsig shards of "+key))
+	c.value = signals.NewComputed(func(t *signals.Tracker) int64 {
+		var sum int64
+		for _, s := range c.st.Get(t).m {
+			sum += s.v.N
+		}
+		return sum
+	}, signals.WithName[int64]("natsig counter "+key))
+	c.w = startWatch(b, key+".*", c.applyEntry, c.report)
+	if err := c.w.waitReady(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Key returns the counter's key (its shards are key.0, key.1, …).
+func (c *Counter) Key() string { return c.key }
+
+// Value returns the count as a readable: the sum of the shards as known
+// locally. Reading it never touches the network.
+func (c *Counter) Value() signals.Readable[int64] { return c.value }
+
+// Status returns the state of the link to the bucket.
+func (c *Counter) Status() signals.Readable[Status] { return c.w.status }
+
+// CounterStats counts a Counter's writes to the bucket.
+type CounterStats struct {
+	Writes    uint64 // compare-and-set attempts
+	Conflicts uint64 // attempts rejected because another writer got there first
+}
+
+// Stats returns how many writes this instance attempted and how many
+// conflicted.
+func (c *Counter) Stats() CounterStats {
+	return CounterStats{Writes: c.writes.Load(), Conflicts: c.conflict.Load()}
+}
+
+// Add adds n to the counter, and returns once the bucket has acknowledged
+// it; Value then includes it. If ctx ends first, Add returns ctx's error but
+// the add stays queued, and is applied exactly once unless the Counter is
+// closed first. Errors other than ctx's and ErrClosed are permanent (an
+// encoding failure, a closed connection); transient ones are retried.
+func (c *Counter) Add(ctx context.Context, n int64) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	c.pending += n
+	if c.batch == nil {
+		c.batch = &batch{done: make(chan struct{})}
+	}
+	b := c.batch
+	if !c.flushing {
+		c.flushing = true
+		c.wg.Add(1)
+		go c.flush()
+	}
+	c.mu.Unlock()
+	select {
+	case <-b.done:
+		if b.err == nil && b.rev != 0 {
+			c.applyShard(b.key, b.rev, true, b.raw)
+		}
+		return b.err
+	case <-ctx.Done():
+		return fmt.Errorf("natsig: add to %q (still queued): %w", c.key, ctx.Err())
+	}
+}
+
+// Close fails the adds not yet written with ErrClosed (the write in flight,
+// if any, is abandoned: it may or may not be applied), and stops the
+// watcher, waiting for its goroutines as Shared.Close does. Value stays
+// readable, and no longer changes.
+func (c *Counter) Close() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.mu.Unlock()
+	c.end()
+	c.wg.Wait()
+	c.w.close()
+}
+
+// flush writes the pending adds, one batch at a time, until none is left.
+func (c *Counter) flush() {
+	defer c.wg.Done()
+	for {
+		c.mu.Lock()
+		b, delta := c.batch, c.pending
+		if b == nil {
+			c.flushing = false
+			c.mu.Unlock()
+			return
+		}
+		c.batch, c.pending = nil, 0
+		c.op++
+		op := c.op
+		c.mu.Unlock()
+		if delta != 0 {
+			b.key, b.rev, b.raw, b.err = c.write(delta, op)
+		}
+		close(b.done)
+	}
+}
+
+// write adds delta to one shard, exactly once. It writes with a
+// compare-and-set, marking the shard with (writer, op). After a conflict it
+// may move to another shard; after an attempt whose outcome is unknown it
+// stays on that shard, where the mark tells whether the attempt landed.
+func (c *Counter) write(delta int64, op uint64) (key string, rev uint64, raw []byte, err error) {
+	i := int(c.home.Load())
+	pinned := false
+	backoff := minBackoff
+	for attempt := 0; ; attempt++ {
+		if c.life.Err() != nil {
+			return "", 0, nil, ErrClosed
+		}
+		key = c.key + "." + strconv.Itoa(i)
+		rev, raw, err = c.tryWrite(key, delta, op)
+		switch {
+		case err == nil:
+			return key, rev, raw, nil
+		case isConflict(err):
+			c.conflict.Add(1)
+			if !pinned && c.shards > 1 {
+				// Someone else writes here: go elsewhere, and stay there.
+				i = (i + 1 + mrand.IntN(c.shards-1)) % c.shards
+				c.home.Store(int64(i))
+			}
+			jitter(attempt)
+		case isPermanent(err):
+			return "", 0, nil, err
+		default:
+			if !notSent(err) {
+				pinned = true
+			}
+			if !sleep(c.life, backoff) {
+				return "", 0, nil, ErrClosed
+			}
+			backoff = min(2*backoff, maxBackoff)
+		}
+		// Read the shard again: the conflict's winner, or our own write.
+		ctx, cancel := context.WithTimeout(c.life, c.tmo)
+		c.fetch(ctx, key)
+		cancel()
+	}
+}
+
+// tryWrite makes one compare-and-set attempt on shard key, from the latest
+// revision known locally, unless that revision shows op already applied. It
+// returns the revision written, or the one found to include op.
+func (c *Counter) tryWrite(key string, delta int64, op uint64) (uint64, []byte, error) {
+	cur := c.st.Peek().m[key]
+	if k := c.known[key]; k.rev > cur.rev {
+		cur = k
+	}
+	if cur.err != nil {
+		return 0, nil, cur.err // the shard's latest revision does not decode
+	}
+	if cur.v.Marks[c.writer].Op >= op {
+		// An attempt whose acknowledgement was lost landed: cur includes it.
+		return cur.rev, cur.raw, nil
+	}
+	now := time.Now()
+	next := shardValue{N: cur.v.N + delta, Marks: make(map[string]mark, len(cur.v.Marks)+1)}
+	for w, m := range cur.v.Marks {
+		if now.Sub(time.Unix(m.At, 0)) < markTTL {
+			next.Marks[w] = m
+		}
+	}
+	next.Marks[c.writer] = mark{Op: op, At: now.Unix()}
+	raw, err := json.Marshal(next)
+	if err != nil {
+		return 0, nil, fmt.Errorf("%w: encode %q: %w", ErrCodec, key, err)
+	}
+	ctx, cancel := context.WithTimeout(c.life, c.tmo)
+	defer cancel()
+	c.writes.Add(1)
+	rev, err := cas(ctx, c.b.kv, key, cur.present, cur.rev, raw)
+	if err != nil {
+		if c.life.Err() != nil {
+			return 0, nil, ErrClosed
+		}
+		return 0, nil, err
+	}
+	c.known[key] = shard{rev: rev, present: true, raw: raw, v: next}
+	return rev, raw, nil
+}
+
+// fetch reads shard key's latest revision into the flusher's view. Errors
+// are left to the next attempt.
+func (c *Counter) fetch(ctx context.Context, key string) {
+	e, err := c.b.kv.Get(ctx, key)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		// Deleted: a higher revision than any known, with which Create
+		// (present false) works.
+		c.known[key] = shard{rev: max(c.known[key].rev, c.st.Peek().m[key].rev) + 1}
+	case err == nil:
+		k := shard{rev: e.Revision(), present: true, raw: bytes.Clone(e.Value())}
+		if err := json.Unmarshal(k.raw, &k.v); err != nil {
+			k.err = fmt.Errorf("%w: decode %q revision %d: %w", ErrCodec, key, k.rev, err)
+		}
+		c.known[key] = k
+	}
+}
+
+func (c *Counter) applyEntry(e jetstream.KeyValueEntry) {
+	suffix, ok := strings.CutPrefix(e.Key(), c.key+".")
+	if _, err := strconv.ParseUint(suffix, 10, 16); !ok || err != nil {
+		return // not a shard
+	}
+	c.applyShard(e.Key(), e.Revision(), e.Operation() == jetstream.KeyValuePut, e.Value())
+}
+
+// applyShard applies revision rev of shard key unless a later one was.
+func (c *Counter) applyShard(key string, rev uint64, present bool, raw []byte) {
+	next := shard{rev: rev, present: present}
+	if present {
+		next.raw = bytes.Clone(raw)
+		if err := json.Unmarshal(raw, &next.v); err != nil {
+			next.err = fmt.Errorf("%w: decode %q revision %d: %w", ErrCodec, key, rev, err)
+		}
+	}
+	if next.err != nil && c.st.Peek().m[key].rev < rev {
+		c.report(next.err)
+	}
+	c.st.Update(func(s *shardSet) *shardSet {
+		cur := s.m[key]
+		if cur.rev >= rev {
+			return s // the same pointer: no change
+		}
+		n := next
+		if n.err != nil {
+			n.v = cur.v
+		}
+		m := maps.Clone(s.m)
+		if m == nil {
+			m = map[string]shard{}
+		}
+		m[key] = n
+		return &shardSet{m}
+	})
+}

@@ -1,0 +1,170 @@
+package natsig_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gosignals/signals/natsig"
+	"github.com/gosignals/signals/natsig/natsigtest"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// cutProxy relays NATS connections to a server. Armed with a subject, it
+// forwards the next message published to it, then drops everything the
+// server sends back and cuts the connection: the server stores the write,
+// the client never receives the acknowledgement.
+type cutProxy struct {
+	ln     net.Listener
+	target string
+	armed  atomic.Pointer[string]
+	cuts   atomic.Int32
+	mu     sync.Mutex
+	conns  []net.Conn
+}
+
+func startProxy(t *testing.T, target string) *cutProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	p := &cutProxy{ln: ln, target: target}
+	go p.accept()
+	t.Cleanup(func() {
+		ln.Close()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, c := range p.conns {
+			c.Close()
+		}
+	})
+	return p
+}
+
+func (p *cutProxy) url() string { return "nats://" + p.ln.Addr().String() }
+
+func (p *cutProxy) arm(subject string) { p.armed.Store(&subject) }
+
+func (p *cutProxy) accept() {
+	for {
+		client, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		server, err := net.Dial("tcp", p.target)
+		if err != nil {
+			client.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, client, server)
+		p.mu.Unlock()
+		var drop atomic.Bool
+		cut := func() { client.Close(); server.Close() }
+		go func() { // client to server
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := client.Read(buf)
+				if n > 0 {
+					if s := p.armed.Load(); s != nil && bytes.Contains(buf[:n], []byte(*s)) && p.armed.CompareAndSwap(s, nil) {
+						drop.Store(true)
+						p.cuts.Add(1)
+						time.AfterFunc(100*time.Millisecond, cut)
+					}
+					if _, err := server.Write(buf[:n]); err != nil {
+						cut()
+						return
+					}
+				}
+				if err != nil {
+					cut()
+					return
+				}
+			}
+		}()
+		go func() { // server to client
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := server.Read(buf)
+				if n > 0 && !drop.Load() {
+					if _, err := client.Write(buf[:n]); err != nil {
+						cut()
+						return
+					}
+				}
+				if err != nil {
+					if err != io.EOF {
+						cut()
+					}
+					return
+				}
+			}
+		}()
+	}
+}
+
+func TestLostAcknowledgement(t *testing.T) {
+	srv := natsigtest.Start(t)
+	direct, _ := bucketWith(t, srv, jetstream.KeyValueConfig{Bucket: "acks", History: 64})
+	proxy := startProxy(t, srv.URL()[len("nats://"):])
+	nc, err := nats.Connect(proxy.url(), nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
+	require.NoError(t, err)
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	kv, err := js.KeyValue(ctx(t, 5*time.Second), "acks")
+	require.NoError(t, err)
+	b := natsig.NewBucket(js, kv)
+
+	t.Run("Counter.Add is applied once", func(t *testing.T) {
+		c, err := natsig.NewCounter(ctx(t, 10*time.Second), b, "views", natsig.Shards(1),
+			natsig.AttemptTimeout(300*time.Millisecond), natsig.WithErrorHandler(func(error) {}))
+		require.NoError(t, err)
+		defer c.Close()
+		require.NoError(t, c.Add(ctx(t, 5*time.Second), 1))
+
+		proxy.arm("$KV.acks.views.0")
+		require.NoError(t, c.Add(ctx(t, 10*time.Second), 1))
+		assert.Equal(t, int32(1), proxy.cuts.Load(), "the acknowledgement was cut off")
+		assert.Equal(t, int64(2), c.Value().Peek())
+
+		// The bucket holds two writes, not three: the retry found its mark.
+		hist, err := direct.KeyValue().History(ctx(t, 5*time.Second), "views.0")
+		require.NoError(t, err)
+		assert.Len(t, hist, 2)
+		assert.JSONEq(t, `{"n":2}`, dropMarks(t, hist[len(hist)-1].Value()))
+		eventually(t, 5*time.Second, func() bool { return c.Status().Peek().State == natsig.Connected }, "reconnected")
+	})
+
+	t.Run("Shared.Update reports an unknown outcome", func(t *testing.T) {
+		s, err := natsig.Open[int](ctx(t, 10*time.Second), b, "plain", natsig.WithErrorHandler(func(error) {}))
+		require.NoError(t, err)
+		defer s.Close()
+		require.NoError(t, s.Set(ctx(t, 5*time.Second), 1))
+		proxy.arm("$KV.acks.plain")
+		c, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		err = s.Update(c, func(n int) int { return n + 1 })
+		assert.ErrorIs(t, err, natsig.ErrUnknownOutcome)
+		assert.Equal(t, int32(2), proxy.cuts.Load())
+		// It was applied, and the watcher catches up after the reconnection.
+		eventually(t, 5*time.Second, func() bool { return s.Peek() == 2 && s.Status().Peek().State == natsig.Connected },
+			"value %d, status %v", s.Peek(), s.Status().Peek())
+	})
+}
+
+// dropMarks returns a shard's JSON without the writers' marks.
+func dropMarks(t *testing.T, raw []byte) string {
+	var v map[string]any
+	require.NoError(t, jsonUnmarshal(raw, &v))
+	delete(v, "w")
+	out, err := jsonMarshal(v)
+	require.NoError(t, err)
+	return string(out)
+}
