@@ -373,3 +373,30 @@ func TestItem09_LoopDetectedDespiteUnrelatedWriters(t *testing.T) {
 		assert.ErrorIs(t, r.(error), signals.ErrCycle)
 	})
 }
+
+// TestItem14_EveryFunctionIsSafeForConcurrentUse calls every function and
+// method of the package from several goroutines at once; under -race any
+// unsynchronised access fails it.
+func TestItem14_EveryFunctionIsSafeForConcurrentUse(t *testing.T) {
+	s := signals.New(0, signals.WithName[int]("s"))
+	c := signals.NewComputed(func(tr *signals.Tracker) int { return s.Get(tr) * 2 }, signals.WithName[int]("c"))
+	var r signals.Readable[int] = c
+	withDeadline(t, time.Minute, func() {
+		goN(6, func(w int) {
+			for i := range 200 {
+				s.Set(i)
+				s.Update(func(v int) int { return v + 1 })
+				_ = s.Peek() + s.Get(nil) + c.Peek() + c.Get(nil) + r.Get(nil)
+				signals.Batch(func() { s.Set(w) })
+				e := signals.NewEffect(func(tr *signals.Tracker) {
+					_ = c.Get(tr) + s.Get(tr.Untracked())
+					tr.OnCleanup(func() {})
+				}, signals.WithEffectName("e"))
+				_ = signals.Inspect(c).Runs + uint64(len(signals.Graph(e)))
+				_ = e.Name() + s.Name() + c.Name()
+				e.Stop()
+			}
+		})
+	})
+	assert.Equal(t, c.Peek(), 2*s.Peek())
+}

@@ -87,15 +87,16 @@ func Inspect(n *Node) (st Stats, deps, subs []*Node) {
 	return st, deps, subs
 }
 
-// Kind names what n is: "signal", "computed" or "effect".
+// Kind names what n is: "signal", "computed" or "effect". It reads only
+// fields fixed at creation, so it needs no lock.
 func (n *Node) Kind() string {
-	switch n.flags & kindMask {
-	case kindComputed:
-		return "computed"
-	case kindEffect:
+	switch {
+	case n.sub == nil:
+		return "signal"
+	case n.sub.tr.effect:
 		return "effect"
 	}
-	return "signal"
+	return "computed"
 }
 
 // Sub returns the Sub n heads, or nil for a signal.
