@@ -79,12 +79,13 @@ func flush() {
 			}
 			continue
 		}
-		if rounds == 0 {
+		rounds++
+		if rounds == 1 && len(queue) > 0 {
+			// Timed from the second round on: most flushes need one.
 			roundsStart = time.Now()
 		}
-		rounds++
 		if rounds >= maxRounds && len(queue) > 0 {
-			if !fedFromOutside(time.Since(roundsStart) / time.Duration(rounds)) {
+			if !fedFromOutside(time.Since(roundsStart) / time.Duration(rounds-1)) {
 				err := runaway()
 				flushing = false
 				mu.Unlock()
@@ -370,13 +371,6 @@ func Stop(e *Sub) {
 	}
 }
 
-// Stopped reports whether e was stopped. Lock not held.
-func Stopped(e *Sub) bool {
-	mu.Lock()
-	defer mu.Unlock()
-	return e.flags&fStopped != 0
-}
-
 // OnCleanup registers fn with the effect behind t. Lock not held.
 func OnCleanup(t *Tracker, fn func()) {
 	e := t.sub
@@ -390,9 +384,6 @@ func OnCleanup(t *Tracker, fn func()) {
 	e.cleanups = append(e.cleanups, fn)
 	mu.Unlock()
 }
-
-// IsEffect reports whether t belongs to an effect.
-func (t *Tracker) IsEffect() bool { return t.effect }
 
 // BeginBatch enters a batch: effects wait until every batch has ended.
 func BeginBatch() {

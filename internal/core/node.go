@@ -119,14 +119,11 @@ type Tracker struct {
 	effect    bool // immutable copy of the kind, readable without the lock
 }
 
-// Sub returns the node being evaluated.
-func (t *Tracker) Sub() *Sub { return t.sub }
+// IsEffect reports whether t belongs to an effect.
+func (t *Tracker) IsEffect() bool { return t.effect }
 
 // Untracked returns the untracked view of the same evaluation.
 func (t *Tracker) Untracked() *Tracker { return &t.sub.utr }
-
-// Tracker returns the tracker handed to the node's function.
-func (s *Sub) Tracker() *Tracker { return &s.tr }
 
 // Impl returns the typed half of the node.
 func (s *Sub) Impl() Impl { return s.impl }

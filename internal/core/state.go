@@ -42,9 +42,6 @@ func Lock() { mu.Lock() }
 // Unlock releases the graph lock.
 func Unlock() { mu.Unlock() }
 
-// Epoch returns the current write epoch. Lock held.
-func Epoch() uint64 { return epoch }
-
 // finish ends a computation claimed with fComputing: waiters may proceed.
 func finish(c *Sub) {
 	c.flags &^= fComputing
