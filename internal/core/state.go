@@ -33,7 +33,8 @@ var (
 	nFree     int
 )
 
-// ErrCycle is wrapped by every cycle and runaway-loop panic.
+// ErrCycle is wrapped by every cycle and runaway-loop panic. Package
+// signals replaces it with its own at init.
 var ErrCycle = errors.New("signals: cycle")
 
 // Lock acquires the graph lock.
