@@ -85,19 +85,7 @@ func (e *effectImpl) Settle(bool) {}
 // stopByContext stops e when its context is done. The context binding has
 // fired, so unlike Stop it has nothing to release.
 func (e *Effect) stopByContext() {
-	if p, ok := capturePanicValue(func() { core.Stop(&e.sub) }); ok {
+	if p, ok := core.Call(func() { core.Stop(&e.sub) }); ok {
 		e.reportPanic(p)
 	}
-}
-
-func capturePanicValue(fn func()) (p any, panicked bool) {
-	panicked = true
-	defer func() {
-		if panicked {
-			p = recover()
-		}
-	}()
-	fn()
-	panicked = false
-	return
 }

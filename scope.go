@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"sync"
+
+	"github.com/gosignals/signals/internal/core"
 )
 
 // WithContext stops the effect when ctx is done. An effect created with a
@@ -107,7 +109,7 @@ func (s *Scope) Stop() {
 	defer close(s.done)
 	var first any
 	for i := len(stops) - 1; i >= 0; i-- {
-		if p := capture(stops[i]); p != nil && first == nil {
+		if p, ok := core.Call(stops[i]); ok && first == nil {
 			first = p
 		}
 	}
@@ -118,9 +120,3 @@ func (s *Scope) Stop() {
 
 // Done returns a channel closed once Stop has finished.
 func (s *Scope) Done() <-chan struct{} { return s.done }
-
-func capture(fn func()) (p any) {
-	defer func() { p = recover() }()
-	fn()
-	return nil
-}

@@ -110,7 +110,7 @@ var toSchedule []*Sub
 func handOver() (p any, panicked bool) {
 	mu.Unlock()
 	for i, e := range toSchedule {
-		if q, ok := call(func() { e.sched(e.job) }); ok && !panicked {
+		if q, ok := Call(func() { e.sched(e.job) }); ok && !panicked {
 			p, panicked = q, true
 		}
 		toSchedule[i] = nil
@@ -282,7 +282,7 @@ func runCleanups(e *Sub) (p any, panicked bool) {
 	e.cleanups = nil
 	mu.Unlock()
 	for i := len(cs) - 1; i >= 0; i-- {
-		if q, ok := call(cs[i]); ok && !panicked {
+		if q, ok := Call(cs[i]); ok && !panicked {
 			p, panicked = q, true
 		}
 	}
@@ -294,7 +294,9 @@ func runCleanups(e *Sub) (p any, panicked bool) {
 	return p, panicked
 }
 
-func call(fn func()) (p any, panicked bool) {
+// Call runs fn and returns what it panicked with, if it did, instead of
+// raising it.
+func Call(fn func()) (p any, panicked bool) {
 	panicked = true
 	defer func() {
 		if panicked {
