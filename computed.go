@@ -5,12 +5,13 @@ import "github.com/gosignals/signals/internal/core"
 // Computed is a value derived from signals and other computeds by a pure
 // function. It is lazy: the function first runs when the value is first
 // read, and again only when read after one of the values it read last time
-// changed. Concurrent readers of a stale computed share one run.
-// All methods are safe for concurrent use.
+// changed. Concurrent readers of a stale computed share one run; readers of
+// a current one take no lock. All methods are safe for concurrent use.
+// Calling a method on a nil *Computed panics.
 type Computed[T any] struct {
 	sub   core.Sub
 	fn    func(*Tracker) T
-	value T
+	cell  cell[T]
 	next  T // result of the run in progress, until committed
 	equal func(a, b T) bool
 }
@@ -26,35 +27,75 @@ func NewComputed[T any](fn func(t *Tracker) T, opts ...Option[T]) *Computed[T] {
 	}
 	o := buildOptions(opts)
 	c := &Computed[T]{fn: fn, equal: o.equal}
-	core.InitComputed(&c.sub, (*computedImpl[T])(c), 0)
+	var flags uint32
+	if typeInfoFor[T]().inline {
+		flags = flagInline
+	}
+	core.InitComputed(&c.sub, (*computedImpl[T])(c), flags)
 	c.sub.Name = o.name
+	var zero T
+	c.cell.store(zero, flags != 0)
 	return c
 }
+
+func (c *Computed[T]) load() T { return c.cell.load(c.sub.Flags()&flagInline != 0) }
 
 // Get returns the current value, recomputing it first if needed, and, if t
 // is not nil, records the computed as a dependency of t's computation. If
 // the function panicked, Get raises the same panic value.
 func (c *Computed[T]) Get(t *Tracker) T {
-	core.Lock()
-	core.ReadComputed(t.core(), &c.sub)
-	v, p, failed := c.value, c.sub.Err(), c.sub.Panicked()
+	if c == nil {
+		panic("signals: Get called on a nil *Computed")
+	}
 	if t == nil {
-		core.UnlockTop()
-	} else {
-		core.Unlock()
+		return c.Peek()
 	}
-	if failed {
-		panic(p)
+	r := t.core()
+	l := core.Track(r, &c.sub.Node)
+	for {
+		var p any
+		var failed bool
+		if c.sub.Current() {
+			p, failed = c.sub.Failure()
+		} else {
+			p, failed = core.RefreshFor(r, &c.sub)
+		}
+		v := c.load()
+		if core.Check(r, l) {
+			if failed {
+				panic(p)
+			}
+			return v
+		}
 	}
-	return v
 }
 
 // Peek is Get(nil): it returns the current value without recording a
 // dependency.
-func (c *Computed[T]) Peek() T { return c.Get(nil) }
+func (c *Computed[T]) Peek() T {
+	if c == nil {
+		panic("signals: Peek called on a nil *Computed")
+	}
+	var p any
+	var failed bool
+	if c.sub.Current() {
+		p, failed = c.sub.Failure()
+	} else {
+		p, failed = core.Refresh(&c.sub)
+	}
+	if failed {
+		panic(p)
+	}
+	return c.load()
+}
 
 // Name returns the name given with WithName, or "".
-func (c *Computed[T]) Name() string { return c.sub.Name }
+func (c *Computed[T]) Name() string {
+	if c == nil {
+		panic("signals: Name called on a nil *Computed")
+	}
+	return c.sub.Name
+}
 
 // computedImpl is the engine's view of a Computed.
 type computedImpl[T any] Computed[T]
@@ -63,12 +104,12 @@ func (c *computedImpl[T]) Compute(t *core.Tracker, compare bool) bool {
 	c.next = c.fn(fromCore(t))
 	// A panic in the user's equality is the computed's panic, like one in
 	// its function.
-	return !compare || c.equal == nil || !c.equal(c.value, c.next)
+	return !compare || c.equal == nil || !c.equal((*Computed[T])(c).load(), c.next)
 }
 
 func (c *computedImpl[T]) Settle(keep bool) {
 	if keep {
-		c.value = c.next
+		c.cell.store(c.next, c.sub.Flags()&flagInline != 0)
 	}
 	var zero T
 	c.next = zero

@@ -63,6 +63,9 @@ func NewEffect(fn func(t *Tracker), opts ...EffectOption) *Effect {
 // the cleanups. A panic from a cleanup is raised from Stop after the
 // other cleanups ran.
 func (e *Effect) Stop() {
+	if e == nil {
+		return
+	}
 	if e.unbind != nil {
 		e.unbind()
 	}
@@ -70,7 +73,12 @@ func (e *Effect) Stop() {
 }
 
 // Name returns the name given with WithEffectName, or "".
-func (e *Effect) Name() string { return e.sub.Name }
+func (e *Effect) Name() string {
+	if e == nil {
+		panic("signals: Name called on a nil *Effect")
+	}
+	return e.sub.Name
+}
 
 // effectImpl is the engine's view of an Effect.
 type effectImpl Effect

@@ -120,47 +120,50 @@ func nodeID(n *core.Node) uintptr { return uintptr(unsafe.Pointer(n)) }
 type describer interface{ describe() string }
 
 func (c *computedImpl[T]) describe() string {
-	core.Lock()
-	v, ok := c.value, c.sub.HasValue()
-	core.Unlock()
-	if !ok {
+	if !c.sub.HasValue() {
 		return ""
 	}
-	return fmt.Sprint(v) // user String methods run without the lock
+	return fmt.Sprint((*Computed[T])(c).load()) // user String methods run without a lock
 }
 
 // Signals carry no pointer back to their typed selves; a per-type tag picks
 // the function that views a *core.Node as the *Signal[T] it heads, to show
-// its value.
-var signalTags struct {
+// its value. The same registry records whether a type's values fit a cell's
+// word.
+var typeInfos struct {
 	sync.Mutex
-	byType     sync.Map // reflect.Type → uint32
+	byType     sync.Map // reflect.Type → typeInfo
 	describers []func(*core.Node) string
 }
 
-func signalTag[T any]() uint32 {
+type typeInfo struct {
+	tag    uint32
+	inline bool
+}
+
+func typeInfoFor[T any]() typeInfo {
 	t := reflect.TypeFor[T]()
-	if tag, ok := signalTags.byType.Load(t); ok {
-		return tag.(uint32)
+	if info, ok := typeInfos.byType.Load(t); ok {
+		return info.(typeInfo)
 	}
-	signalTags.Lock()
-	defer signalTags.Unlock()
-	if tag, ok := signalTags.byType.Load(t); ok {
-		return tag.(uint32)
+	typeInfos.Lock()
+	defer typeInfos.Unlock()
+	if info, ok := typeInfos.byType.Load(t); ok {
+		return info.(typeInfo)
 	}
-	signalTags.describers = append(signalTags.describers, func(n *core.Node) string {
+	typeInfos.describers = append(typeInfos.describers, func(n *core.Node) string {
 		s := (*Signal[T])(unsafe.Pointer(n)) // node is Signal's first field
 		return fmt.Sprint(s.Peek())
 	})
-	tag := uint32(len(signalTags.describers))
-	signalTags.byType.Store(t, tag)
-	return tag
+	info := typeInfo{tag: uint32(len(typeInfos.describers)), inline: inlineable(t)}
+	typeInfos.byType.Store(t, info)
+	return info
 }
 
 func signalValue(tag uint32) func(*core.Node) string {
-	signalTags.Lock()
-	defer signalTags.Unlock()
-	return signalTags.describers[tag-1]
+	typeInfos.Lock()
+	defer typeInfos.Unlock()
+	return typeInfos.describers[tag-1]
 }
 
 // EnableTiming turns on or off the measurement of the time spent in compute

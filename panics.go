@@ -3,6 +3,8 @@ package signals
 import (
 	"log/slog"
 	"sync/atomic"
+
+	"github.com/gosignals/signals/internal/core"
 )
 
 // PanicInfo describes a panic that no caller could receive: one raised by an
@@ -39,6 +41,19 @@ func WithPanicHandler(h func(PanicInfo)) EffectOption {
 		panic("signals: WithPanicHandler(nil)")
 	}
 	return EffectOption{apply: func(o *effectOptions) { o.onPanic = h }}
+}
+
+// The engine reports panics that no caller can receive (a tracer's, or an
+// effect's while another panic unwinds) to the package's handler.
+func init() {
+	core.PanicReporter = func(p any) {
+		info := PanicInfo{Value: p}
+		if h := panicHandler.Load(); h != nil {
+			(*h)(info)
+		} else {
+			logPanic(info)
+		}
+	}
 }
 
 func logPanic(info PanicInfo) {

@@ -11,18 +11,22 @@ import (
 
 // Batch runs fn and defers effects until the outermost Batch returns, so that
 // several writes cause one run of each affected effect. Reads inside fn see
-// the new values, computeds included. Batches nest. Effects are also held
-// back while any other goroutine is inside a Batch: a Batch defers effects,
-// it is not a transaction, and its writes are visible to other goroutines at
-// once. If fn panics, the effects still run before the panic continues.
-// Batch(nil) panics.
+// the new values, computeds included. Batches nest. Effects made due while
+// any goroutine is inside a Batch wait until the batches open at that moment
+// have returned, never for batches opened later: a Batch defers effects, it
+// is not a transaction, and its writes are visible to other goroutines at
+// once. If fn panics or calls runtime.Goexit, the effects still run, and
+// their panics go to the panic handler (see SetPanicHandler) while fn's
+// continues. Batch(nil) panics.
 func Batch(fn func()) {
 	if fn == nil {
 		panic("signals: Batch called with a nil function")
 	}
-	core.BeginBatch()
-	defer core.EndBatch()
+	t := core.BeginBatch()
+	ok := false
+	defer func() { core.EndBatch(t, !ok) }()
 	fn()
+	ok = true
 }
 
 // A Scheduler decides when an effect's runs happen. Each time a change

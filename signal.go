@@ -2,16 +2,22 @@ package signals
 
 import "github.com/gosignals/signals/internal/core"
 
-// flagUserEqual marks a node whose equality is user code, which must run
-// without the package lock.
-const flagUserEqual = core.FlagUser
+// Flags of the typed layer on core.Node.
+const (
+	// flagUserEqual marks a node whose equality is user code, which must
+	// run without the package's locks.
+	flagUserEqual = core.FlagUser << iota
+	// flagInline marks a node whose cell keeps its value in the word.
+	flagInline
+)
 
 // Signal is a mutable value that computeds and effects can depend on.
-// All methods are safe for concurrent use.
+// All methods are safe for concurrent use. Calling a method on a nil
+// *Signal panics.
 type Signal[T any] struct {
 	node  core.Node
-	name  *string // a pointer keeps Signal[int] at 64 bytes; see signalHead
-	value T
+	name  *string // a pointer keeps the struct small; see signalHead
+	cell  cell[T]
 	equal func(a, b T) bool // nil: never equal
 }
 
@@ -25,8 +31,12 @@ type signalHead struct {
 // New returns a signal holding value.
 func New[T any](value T, opts ...Option[T]) *Signal[T] {
 	o := buildOptions(opts)
-	s := &Signal[T]{value: value, equal: o.equal}
-	s.node.Tag = signalTag[T]()
+	s := &Signal[T]{equal: o.equal}
+	info := typeInfoFor[T]()
+	s.node.Tag = info.tag
+	if info.inline {
+		s.node.SetUserFlags(flagInline)
+	}
 	if o.name != "" {
 		name := o.name
 		s.name = &name
@@ -34,78 +44,105 @@ func New[T any](value T, opts ...Option[T]) *Signal[T] {
 	if o.userEqual {
 		s.node.SetUserFlags(flagUserEqual)
 	}
+	s.cell.store(value, info.inline)
 	return s
 }
 
+func (s *Signal[T]) load() T { return s.cell.load(s.node.Flags()&flagInline != 0) }
+
+func (s *Signal[T]) store(v T) { s.cell.store(v, s.node.Flags()&flagInline != 0) }
+
 // Get returns the current value and, if t is not nil, records the signal as
-// a dependency of the computation t belongs to.
+// a dependency of the computation t belongs to. It takes no lock, except
+// the first time a computation reads the signal.
 func (s *Signal[T]) Get(t *Tracker) T {
-	core.Lock()
-	if t != nil {
-		core.TrackSignal(t.core(), &s.node)
+	if s == nil {
+		panic("signals: Get called on a nil *Signal")
 	}
-	v := s.value
-	core.Unlock()
-	return v
+	if t == nil {
+		return s.load()
+	}
+	r := t.core()
+	l := core.Track(r, &s.node)
+	for {
+		v := s.load()
+		if core.Check(r, l) {
+			return v
+		}
+	}
 }
 
-// Peek returns the current value without recording a dependency.
+// Peek returns the current value without recording a dependency. It takes
+// no lock.
 func (s *Signal[T]) Peek() T {
-	core.Lock()
-	v := s.value
-	core.Unlock()
-	return v
+	if s == nil {
+		panic("signals: Peek called on a nil *Signal")
+	}
+	return s.load()
 }
 
 // Set stores value. If it equals the current value (by the signal's
-// equality) nothing happens; otherwise dependents are marked and, unless a
-// Batch or a flush on another goroutine is under way, effects that became
-// due run before Set returns. A panic raised by such an effect is raised
-// again from Set, after the other effects ran.
+// equality) nothing happens; otherwise dependents are marked and effects
+// that became due run before Set returns, on the calling goroutine, unless
+// they are left to a Batch, to a flush already running them, or to the
+// effect whose run made this write (see the package documentation). A
+// panic raised by such an effect is raised again from Set, after the other
+// effects ran.
 func (s *Signal[T]) Set(value T) {
+	if s == nil {
+		panic("signals: Set called on a nil *Signal")
+	}
 	if s.node.Flags()&flagUserEqual != 0 {
 		s.Update(func(T) T { return value })
 		return
 	}
-	core.Lock()
-	core.WaitGate()
-	if s.equal != nil && s.equal(s.value, value) {
-		core.Unlock()
+	w := core.WriteLock(&s.node)
+	if s.equal != nil && s.equal(s.load(), value) {
+		w.Abort()
 		return
 	}
-	s.value = value
-	core.WriteAndUnlock(&s.node)
+	w.Begin()
+	s.store(value)
+	w.Commit()
 }
 
 // Update replaces the value with fn(current) atomically: concurrent Updates
 // never lose each other's changes. fn runs without any lock of this package
 // held and may run more than once when writes to the signal race, so it must
-// be pure. Otherwise Update behaves as Set.
+// be pure. Otherwise Update behaves as Set. Update(nil) panics.
 func (s *Signal[T]) Update(fn func(T) T) {
+	if s == nil {
+		panic("signals: Update called on a nil *Signal")
+	}
 	if fn == nil {
 		panic("signals: Update called with a nil function")
 	}
 	for {
-		core.Lock()
-		old, at := s.value, s.node.ChangedAt()
-		core.Unlock()
+		// The value is stored before its stamp: if the stamp is unchanged
+		// at the write below, old was the value it stamps.
+		at := s.node.ChangedAt()
+		old := s.load()
 		v := fn(old)
 		if s.equal != nil && s.equal(old, v) {
 			return
 		}
-		core.Lock()
-		core.WaitGate()
-		if s.node.ChangedAt() == at {
-			s.value = v
-			core.WriteAndUnlock(&s.node)
-			return
+		w := core.WriteLock(&s.node)
+		if s.node.ChangedAt() != at {
+			w.Abort() // written meanwhile: start again from the new value
+			continue
 		}
-		core.Unlock() // written meanwhile: start again from the new value
+		w.Begin()
+		s.store(v)
+		w.Commit()
+		return
 	}
 }
 
 // Name returns the name given with WithName, or "".
 func (s *Signal[T]) Name() string {
+	if s == nil {
+		panic("signals: Name called on a nil *Signal")
+	}
 	if s.name == nil {
 		return ""
 	}

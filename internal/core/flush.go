@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -11,156 +12,193 @@ import (
 // that does not settle.
 const maxRounds = 100
 
-// flush runs queued effects round by round until none is due. One goroutine
-// flushes at a time; writers that find a flush under way queue their effects
-// for it and return. Lock held on entry, released on return. The first
-// panic of an effect or cleanup is raised again once the flush is over.
-func flush() {
-	flushing = true
-	seq++
-	flushSeq = seq
-	var first any
-	panicked := false
-	note := func(p any, ok bool) {
-		if ok && !panicked {
-			first, panicked = p, true
+// A flush runs the due effects of a set of domains, round by round, on the
+// goroutine that started it. Each of its domains counts it in flushers, so
+// writes to them leave their effects to it. See DESIGN.md.
+type flush struct {
+	mu   sync.Mutex // leaf; guards doms, gens, done
+	doms []*domain
+	gens []uint64 // the domain's gen when it joined: older claims came before
+	done bool
+
+	// The rest belongs to the flushing goroutine.
+	released    int  // doms[:released] no longer count this flush
+	report      bool // panics go to PanicReporter instead of being raised
+	firstRun    bool // running an effect's first run, which waits for any claim
+	p           any
+	panicked    bool
+	round       []*Sub
+	pos         int // next index of round to handle
+	toSchedule  []*Sub
+	rounds      int
+	roundsStart time.Time
+}
+
+var flushes = sync.Pool{New: func() any { return &flush{done: true} }}
+
+func newFlush(report bool) *flush {
+	f := flushes.Get().(*flush)
+	f.mu.Lock()
+	f.done = false
+	f.mu.Unlock()
+	f.report = report
+	return f
+}
+
+// startFlush returns a new flush responsible for d. d locked.
+func startFlush(d *domain, report bool) *flush {
+	f := newFlush(report)
+	f.attach(d)
+	return f
+}
+
+// attach makes f responsible for d's queue too, unless f has finished.
+// d locked.
+func (f *flush) attach(d *domain) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.done {
+		return false
+	}
+	d.flushers++
+	d.gen++
+	f.doms = append(f.doms, d)
+	f.gens = append(f.gens, d.gen)
+	return true
+}
+
+// genOf returns the gen of root domain d when it joined f; claims before
+// it are older than f. A domain f does not know counts as joined last.
+// Lock of d held.
+func (f *flush) genOf(d *domain) uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, x := range f.doms {
+		if root(x) == d {
+			return f.gens[i]
 		}
 	}
-	rounds := 0
-	var roundsStart time.Time
-	for len(queue) > 0 && batchDepth == 0 {
-		round := queue
-		queue = spare[:0]
-		if len(round) > 1 && !slices.IsSortedFunc(round, byID) {
-			slices.SortFunc(round, byID)
+	return ^uint64(0)
+}
+
+// note records the first panic of the flush.
+func (f *flush) note(p any, panicked bool) {
+	if panicked && !f.panicked {
+		f.p, f.panicked = p, true
+	}
+}
+
+// run runs the due effects of f's domains round by round until none can
+// run, then raises the first panic of an effect, cleanup or scheduler (or
+// reports it, if f.report). Lock not held. If user code calls
+// runtime.Goexit, the rest of the flush continues on a new goroutine.
+func (f *flush) run() {
+	normal := false
+	defer func() {
+		if !normal {
+			f.interrupted()
 		}
-		ran, blocked := false, false
-		blocker = nil
-		for i, e := range round {
-			if batchDepth > 0 {
-				// A batch began on another goroutine: effects wait for it.
-				queue = append(queue, round[i:]...)
-				break
+	}()
+	for {
+		if f.rounds >= maxRounds {
+			// Every one of the last rounds was fed by the one before.
+			if f.fedFromOutside(time.Since(f.roundsStart) / time.Duration(f.rounds-1)) {
+				f.rounds, f.roundsStart = 1, time.Now()
+			} else {
+				f.note(f.runaway(), true)
 			}
-			e.flags &^= fQueued | fPending
-			if e.flags&fStopped != 0 {
-				continue
-			}
-			if e.sched != nil {
-				// Its scheduler decides when; the run checks what changed.
-				toSchedule = append(toSchedule, e)
-				continue
-			}
-			switch st := checkEffect(e, true); {
-			case st == stOK || e.flags&fStopped != 0: // stopped during the check
-				note(settle(e))
-				continue
-			case st == stBlocked:
-				e.flags = e.flags&^fComputing | fQueued | fPending
-				queue = append(queue, e)
-				blocked = true
-				continue
-			}
-			note(runEffect(e))
-			ran = true
 		}
-		clear(round)
-		spare = round[:0]
-		if len(toSchedule) > 0 {
-			note(handOver())
-			ran = true
-		}
-		if !ran {
-			if blocked && blocker != nil && blocker.flags&fComputing != 0 {
-				// Only effects waiting for a computation still under way
-				// are left; the call that started it flushes when done.
-				blocker = nil
+		f.collect()
+		if len(f.round) == 0 {
+			if f.finish() {
 				break
 			}
 			continue
 		}
-		rounds++
-		if rounds == 1 && len(queue) > 0 {
-			// Timed from the second round on: most flushes need one.
-			roundsStart = time.Now()
+		if f.rounds == 1 {
+			f.roundsStart = time.Now() // most flushes need one round: time only longer ones
 		}
-		if rounds >= maxRounds && len(queue) > 0 {
-			if !fedFromOutside(time.Since(roundsStart) / time.Duration(rounds-1)) {
-				err := runaway()
-				flushing = false
-				mu.Unlock()
-				panic(err)
+		progress := false
+		for f.pos = 0; f.pos < len(f.round); f.pos++ {
+			if f.handle(f.round[f.pos]) {
+				progress = true
 			}
-			rounds = 0
+		}
+		clear(f.round)
+		f.round = f.round[:0]
+		if len(f.toSchedule) > 0 {
+			f.handOver()
+		}
+		if progress {
+			f.rounds++
+		} else if f.finish() {
+			break
 		}
 	}
-	flushing = false
-	blocker = nil
-	mu.Unlock()
+	normal = true
+	p, panicked, report := f.p, f.panicked, f.report
+	f.recycle()
 	if panicked {
-		panic(first)
-	}
-}
-
-// toSchedule collects, during a flush, effects to hand to their schedulers.
-var toSchedule []*Sub
-
-// handOver passes due effects to their schedulers, which are user code.
-// Lock held; released meanwhile.
-func handOver() (p any, panicked bool) {
-	mu.Unlock()
-	for i, e := range toSchedule {
-		if q, ok := Call(func() { e.sched(e.job) }); ok && !panicked {
-			p, panicked = q, true
+		if report {
+			reportPanic(p)
+			return
 		}
-		toSchedule[i] = nil
+		panic(p)
 	}
-	mu.Lock()
-	toSchedule = toSchedule[:0]
-	return p, panicked
 }
 
-// RunScheduled is a scheduler's call to run effect e: it runs e if
-// something e read changed, unless e is stopped or running elsewhere (then
-// it runs again after that run). Writes made by e flush as usual. It
-// returns e's panic, if any, rather than raising it. Lock not held.
-func RunScheduled(e *Sub) (p any, panicked bool) {
-	mu.Lock()
-	switch {
-	case e.flags&fStopped != 0:
-	case e.flags&fComputing != 0:
-		// Running on another goroutine: it goes round again when done.
-		e.flags |= fPending
-	case checkEffect(e, false) != stOK && e.flags&fStopped == 0:
-		p, panicked = runEffect(e)
-	default:
-		p, panicked = settle(e)
-	}
-	UnlockTop()
-	return p, panicked
+// recycle returns a finished f to the pool.
+func (f *flush) recycle() {
+	clear(f.doms)
+	f.doms, f.gens = f.doms[:0], f.gens[:0]
+	f.released, f.p, f.panicked, f.rounds, f.pos, f.firstRun = 0, nil, false, 0, 0, false
+	flushes.Put(f)
 }
 
-// checkEffect reports whether e is due, holding it busy meanwhile: the
-// check may release the lock, and a concurrent Stop must not free the links
-// it walks. Lock held; e not busy. Unless it returns stChanged (run e with
-// runEffect), settle must follow.
-func checkEffect(e *Sub, inFlush bool) status {
-	e.flags |= fComputing
-	return check(e, inFlush)
+// interrupted hands the rest of a flush cut short by runtime.Goexit (or an
+// engine panic) to a new goroutine. Lock not held.
+func (f *flush) interrupted() {
+	for _, e := range f.round[min(f.pos+1, len(f.round)):] {
+		d := lockDom(&e.Node)
+		d.queue = append(d.queue, e)
+		d.mu.Unlock()
+	}
+	clear(f.round)
+	f.round = f.round[:0]
+	for i, e := range f.toSchedule {
+		if e != nil {
+			d := lockDom(&e.Node)
+			if e.flags.Load()&(fQueued|fStopped) == 0 {
+				e.setFlags(fQueued | fPending)
+				d.queue = append(d.queue, e)
+			}
+			d.mu.Unlock()
+			f.toSchedule[i] = nil
+		}
+	}
+	f.toSchedule = f.toSchedule[:0]
+	f.report = true
+	go f.run()
 }
 
-// settle ends a check that did not run e: it disposes of e if it was stopped
-// meanwhile, or queues it if it was written to meanwhile. Lock held.
-func settle(e *Sub) (any, bool) {
-	e.flags &^= fComputing
-	if e.flags&fStopped != 0 {
-		return dispose(e)
+// collect takes the queues of f's domains as the next round, in creation
+// order.
+func (f *flush) collect() {
+	f.mu.Lock()
+	doms := f.doms[f.released:]
+	f.mu.Unlock()
+	for _, d := range doms {
+		d = lockRoot(d)
+		if len(d.queue) > 0 {
+			f.round = append(f.round, d.queue...)
+			clear(d.queue)
+			d.queue = d.queue[:0]
+		}
+		d.mu.Unlock()
 	}
-	if e.flags&(fPending|fQueued) == fPending {
-		e.flags |= fQueued
-		queue = append(queue, e)
+	if len(f.round) > 1 && !slices.IsSortedFunc(f.round, byID) {
+		slices.SortFunc(f.round, byID)
 	}
-	return nil, false
 }
 
 func byID(a, b *Sub) int {
@@ -173,27 +211,460 @@ func byID(a, b *Sub) int {
 	return 0
 }
 
+// finish releases f's domains that have nothing f can run, and reports
+// whether f is done. Effects held back by a batch are registered with it.
+func (f *flush) finish() bool {
+	f.mu.Lock()
+	doms := f.doms
+	f.mu.Unlock()
+	for ; f.released < len(doms); f.released++ {
+		d := lockRoot(doms[f.released])
+		if runnable(d) {
+			d.mu.Unlock()
+			return false
+		}
+		d.flushers--
+		d.mu.Unlock()
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.doms) > len(doms) {
+		return false // a domain joined meanwhile
+	}
+	f.done = true
+	return true
+}
+
+// runnable reports whether d's queue holds an effect that no open batch
+// holds back; those it holds are registered with the batches. Lock held.
+func runnable(d *domain) bool {
+	for _, e := range d.queue {
+		if e.due == 0 || !holdForBatch(d, e.due) {
+			return true
+		}
+	}
+	return false
+}
+
+// handle runs e if it is due, and reports whether it took e off the queue
+// (false: e waits for a batch). Lock not held.
+func (f *flush) handle(e *Sub) bool {
+	d := lockDom(&e.Node)
+	fl := e.flags.Load()
+	if fl&fQueued == 0 {
+		d.mu.Unlock()
+		return true
+	}
+	fl &^= fQueued
+	switch {
+	case fl&fStopped != 0:
+		e.flags.Store(fl &^ fPending)
+		d.mu.Unlock()
+		return true
+	case fl&fComputing != 0:
+		// Running elsewhere (a scheduled run): it goes round again when
+		// done, if it was marked meanwhile.
+		e.flags.Store(fl)
+		d.mu.Unlock()
+		return true
+	case e.due != 0 && batchHeld(e.due):
+		d.queue = append(d.queue, e) // the batches' end, or this flush, runs it
+		d.mu.Unlock()
+		return false
+	case e.sched != nil:
+		e.flags.Store(fl &^ fPending)
+		f.toSchedule = append(f.toSchedule, e)
+		d.mu.Unlock()
+		return true
+	}
+	e.flags.Store(fl&^fPending | fComputing)
+	e.fl.Store(f)
+	if fl&fHasValue != 0 {
+		var st status
+		d, st = f.checkEffect(d, e)
+		switch st {
+		case stOK:
+			d = f.endCheck(d, e)
+			d.mu.Unlock()
+			return true
+		case stBlocked:
+			f.block(d, e)
+			d.mu.Unlock()
+			return true
+		}
+	}
+	f.note(f.runEffect(d, e))
+	return true
+}
+
+// checkEffect reports whether e, claimed, must run: stChanged if a
+// dependency changed, stBlocked if it depends on a computation that may be
+// this flush's own caller. Lock held; may be released meanwhile.
+func (f *flush) checkEffect(d *domain, e *Sub) (rd *domain, st status) {
+	if d.claims > 0 && dependsOnOlderClaim(d, e, f) {
+		return d, stBlocked
+	}
+	checking := true
+	defer func() {
+		if !checking {
+			return
+		}
+		r := recover()
+		if isAbortOf(r, e) {
+			// A computation the check ran would have waited for one
+			// that may be this flush's caller.
+			e.aborted = false
+			rd, st = lockDom(&e.Node), stBlocked
+			return
+		}
+		d := lockDom(&e.Node) // Goexit or panic in a computation the check ran
+		d = f.endCheck(d, e)
+		d.mu.Unlock()
+		if r != nil {
+			panic(r)
+		}
+	}()
+	d, st = check(d, e)
+	checking = false
+	return d, st
+}
+
+// dependsOnOlderClaim reports whether e read a computation claimed before
+// f began, which f must not wait for, and marks those claims so that their
+// holders flush when they end. Lock held.
+func dependsOnOlderClaim(d *domain, e *Sub, f *flush) bool {
+	blocked := false
+	for l := e.deps; l != nil; l = l.nextDep {
+		if n := l.dep; n.kind() != kindSignal {
+			if c := n.asSub(); c.flags.Load()&fComputing != 0 && olderClaim(d, c, f) {
+				setBlocking(d, c)
+				blocked = true
+			}
+		}
+	}
+	return blocked
+}
+
+// block leaves e, claimed, for the holders of the claims it waits for.
+// Lock held.
+func (f *flush) block(d *domain, e *Sub) {
+	e.flags.Store(e.flags.Load()&^(fComputing|fRunning) | fQueued | fPending)
+	e.fl.Store(nil)
+	d.blocked = append(d.blocked, e)
+	if d.blocking == 0 { // the claims it waited for ended meanwhile
+		d.queue = append(d.queue, d.blocked...)
+		clear(d.blocked)
+		d.blocked = d.blocked[:0]
+	}
+}
+
+// endCheck ends e's claim when it did not run: it disposes of e if it was
+// stopped meanwhile and queues it again if it was marked meanwhile. Lock
+// held; may be released meanwhile.
+func (f *flush) endCheck(d *domain, e *Sub) *domain {
+	fl := e.flags.Load() &^ (fComputing | fRunning)
+	e.flags.Store(fl)
+	e.fl.Store(nil)
+	if fl&fStopped != 0 {
+		return f.dispose(d, e)
+	}
+	if fl&(fPending|fQueued) == fPending {
+		requeue(d, e)
+	}
+	return d
+}
+
+func requeue(d *domain, e *Sub) {
+	e.setFlags(fQueued)
+	e.due = dueMark()
+	d.queue = append(d.queue, e)
+}
+
+// runEffect runs e's cleanups, then e's function, and ends its claim. It
+// returns the function's own panic. e claimed, e.fl set; lock held on
+// entry, not on return.
+func (f *flush) runEffect(d *domain, e *Sub) (p any, panicked bool) {
+	if e.flags.Load()&fStopped != 0 { // stopped while it was checked
+		d = f.endRun(d, e)
+		d.mu.Unlock()
+		return nil, false
+	}
+	e.setFlags(fRunning)
+	done := false
+	defer func() {
+		if !done { // runtime.Goexit: count the run as done
+			d := lockDom(&e.Node)
+			fixLinks(d, e)
+			e.checkedAt.Store(e.readEpoch)
+			e.setFlags(fHasValue)
+			d = f.endRun(d, e)
+			d.mu.Unlock()
+		}
+	}()
+	if cs := e.cleanups; len(cs) > 0 {
+		e.cleanups = nil
+		d.mu.Unlock()
+		f.note(runCleanups(cs))
+		d = lockDom(&e.Node)
+		if e.cleanups == nil {
+			clear(cs)
+			e.cleanups = cs[:0] // reuse the slice
+		}
+		if e.flags.Load()&fStopped != 0 { // stopped by a cleanup: no run
+			done = true
+			d = f.endRun(d, e)
+			d.mu.Unlock()
+			return nil, false
+		}
+	}
+	beginRun(e, d)
+	d.mu.Unlock()
+	t0, obs := startObserving()
+	_, p, panicked = runUser(e, false)
+	if obs && !e.aborted {
+		hookRun(e, t0, true, panicked, p)
+	}
+	d = lockDom(&e.Node)
+	done = true
+	if e.aborted {
+		// It read a computation that may be this flush's caller: it runs
+		// again once that computation ends.
+		fixLinks(d, e)
+		f.block(d, e)
+		d.mu.Unlock()
+		return nil, false
+	}
+	fixLinks(d, e)
+	e.setFlags(fHasValue)
+	// Something it used may have changed while it ran, through links not
+	// subscribed then, so that no mark reached it: if it did, it runs
+	// again; if it may have, it checks again.
+	var definitely, possibly bool
+	if ep := d.epoch.Load(); e.rerun {
+		definitely = true
+	} else if ep != e.readEpoch {
+		definitely, possibly = usedChangedSince(d, e)
+	}
+	switch {
+	case definitely:
+		e.checkedAt.Store(0)
+		e.setFlags(fPending)
+	case possibly:
+		e.checkedAt.Store(e.readEpoch)
+		e.setFlags(fPending)
+	default:
+		e.checkedAt.Store(d.epoch.Load())
+	}
+	e.runs++
+	if panicked {
+		e.lastPanic, e.panicked = p, true
+	}
+	d = f.endRun(d, e)
+	d.mu.Unlock()
+	return p, panicked
+}
+
+// endRun ends the claim of e after its run: a stopped e is disposed of, one
+// marked while it ran is queued again. Lock held; may be released meanwhile.
+func (f *flush) endRun(d *domain, e *Sub) *domain {
+	fl := e.flags.Load()
+	e.flags.Store(fl &^ (fComputing | fRunning))
+	e.fl.Store(nil)
+	if e.sched != nil {
+		if fl&fPending != 0 {
+			e.selfFed++
+		} else {
+			e.selfFed = 0
+		}
+	}
+	switch {
+	case fl&fStopped != 0:
+		return f.dispose(d, e)
+	case fl&(fPending|fQueued) == fPending:
+		requeue(d, e)
+	}
+	return d
+}
+
+// runCleanups runs cs, last registered first, and returns the first panic.
+func runCleanups(cs []func()) (p any, panicked bool) {
+	for i := len(cs) - 1; i >= 0; i-- {
+		if q, ok := Call(cs[i]); ok && !panicked {
+			p, panicked = q, true
+		}
+	}
+	return p, panicked
+}
+
+// dispose unlinks a stopped effect, not claimed, and runs its cleanups, their
+// writes batched with f. Lock held; may be released meanwhile.
+func (f *flush) dispose(d *domain, e *Sub) *domain {
+	e.clearFlags(fPending | fQueued)
+	e.setFlags(fDisposed)
+	dropDeps(d, e)
+	cs := e.cleanups
+	e.cleanups = nil
+	if len(cs) == 0 {
+		forget(e)
+		return d
+	}
+	e.fl.Store(f)
+	d.mu.Unlock()
+	pushContext(e)
+	defer popContext(e)
+	f.note(runCleanups(cs))
+	forget(e)
+	d = lockDom(&e.Node)
+	e.fl.Store(nil)
+	return d
+}
+
+// handOver passes due effects to their schedulers, which are user code. An
+// effect whose scheduler panicked is checked without running, so that the
+// computations it depends on are not left marked. Lock not held.
+func (f *flush) handOver() {
+	for i, e := range f.toSchedule {
+		f.toSchedule[i] = nil
+		if p, ok := Call(func() { e.sched(e.job) }); ok {
+			f.note(p, true)
+			checkOnly(e)
+		}
+	}
+	f.toSchedule = f.toSchedule[:0]
+}
+
+// checkOnly brings the dependencies of effect e up to date without running
+// it: e stays due if one of them changed, and the next write to them
+// reaches it again. Lock not held.
+func checkOnly(e *Sub) {
+	d := lockDom(&e.Node)
+	fl := e.flags.Load()
+	if fl&(fComputing|fStopped) != 0 || fl&fHasValue == 0 {
+		d.mu.Unlock()
+		return
+	}
+	e.flags.Store(fl&^(fPending|fQueued) | fComputing)
+	f := newFlush(true)
+	e.fl.Store(f)
+	d, _ = f.checkEffect(d, e)
+	e.clearFlags(fComputing | fPending)
+	e.fl.Store(nil)
+	d.mu.Unlock()
+	f.mu.Lock()
+	f.done = true
+	f.mu.Unlock()
+	f.recycle()
+}
+
+// RunScheduled is a scheduler's call to run effect e: it runs e if
+// something e read changed, unless e is stopped or running elsewhere (then
+// it runs again after that run). Writes made by e flush as usual. It
+// returns e's panic, if any, rather than raising it. Lock not held.
+func RunScheduled(e *Sub) (p any, panicked bool) {
+	d := lockDom(&e.Node)
+	fl := e.flags.Load()
+	switch {
+	case fl&fStopped != 0:
+		d.mu.Unlock()
+		return nil, false
+	case fl&fComputing != 0:
+		e.flags.Store(fl | fPending) // it goes round again when done
+		d.mu.Unlock()
+		return nil, false
+	}
+	f := startFlush(d, false)
+	f.report = true // panics of other effects go to the handler
+	e.flags.Store(fl&^(fPending|fQueued) | fComputing)
+	e.fl.Store(f)
+	st := stChanged
+	if fl&fHasValue != 0 {
+		d, st = f.checkEffect(d, e)
+	}
+	switch st {
+	case stOK:
+		d = f.endCheck(d, e)
+		d.mu.Unlock()
+	case stBlocked:
+		f.block(d, e)
+		d.mu.Unlock()
+	default:
+		p, panicked = f.runEffect(d, e)
+		if e.selfFed >= maxSelfFed {
+			if err := selfFedLoop(e); err != nil && !panicked {
+				p, panicked = err, true
+			}
+		}
+	}
+	f.run()
+	return p, panicked
+}
+
+// maxSelfFed is how many consecutive scheduled runs of an effect, each made
+// due by the one before, pass before the engine suspects a loop. It is above
+// maxRounds so that a scheduler that runs effects in rounds of its own (as
+// Manual does) reports the loop first.
+const maxSelfFed = 2 * maxRounds
+
+// selfFedLoop tells a scheduled effect that keeps re-triggering itself from
+// one kept busy by other goroutines' writes: it pauses for two of its runs
+// and, if nothing it read was written meanwhile, drops its pending run and
+// returns an ErrCycle error. Lock not held.
+func selfFedLoop(e *Sub) error {
+	d := lockDom(&e.Node)
+	start := d.epoch.Load()
+	avg := e.spent / time.Duration(max(e.runs, 1))
+	d.mu.Unlock()
+	time.Sleep(max(time.Millisecond, 2*avg))
+	d = lockDom(&e.Node)
+	outside := d.epoch.Load() != start && writtenSince(&e.Node, start, map[*Node]bool{})
+	d.mu.Unlock()
+	if outside {
+		e.selfFed = 0
+		return nil
+	}
+	e.selfFed = 0
+	d = lockDom(&e.Node)
+	e.clearFlags(fQueued)
+	d.queue = slices.DeleteFunc(d.queue, func(x *Sub) bool { return x == e })
+	d.mu.Unlock()
+	checkOnly(e)
+	return fmt.Errorf("%w: %s kept re-triggering itself for %d runs; an effect that writes a signal it reads must reach a fixed point", ErrCycle, describe(e), maxSelfFed)
+}
+
 // fedFromOutside tells an effect loop that does not settle from a flush kept
 // busy by other goroutines, which this package cannot tell apart by who
 // wrote. Every one of the last rounds was fed by writes made while the
 // previous one ran. It pauses the effects for two average rounds (at least
-// a millisecond), with the lock released, and reports whether something the
-// due effects depend on was written meanwhile: writers from outside keep
-// writing, effects feeding themselves do not while they are paused. Lock
-// held.
-func fedFromOutside(round time.Duration) bool {
-	start := epoch
-	mu.Unlock()
-	time.Sleep(max(time.Millisecond, 2*round))
-	mu.Lock()
-	if epoch == start {
-		return false
+// a millisecond) and reports whether something the due effects depend on
+// was written meanwhile: writers from outside keep writing, effects feeding
+// themselves do not while they are paused. Lock not held.
+func (f *flush) fedFromOutside(round time.Duration) bool {
+	f.mu.Lock()
+	doms := f.doms[f.released:]
+	f.mu.Unlock()
+	start := make(map[*domain]uint64, len(doms))
+	for _, d := range doms {
+		d = lockRoot(d)
+		start[d] = d.epoch.Load()
+		d.mu.Unlock()
 	}
-	seen := map[*Node]bool{}
-	for _, e := range queue {
-		if writtenSince(&e.Node, start, seen) {
-			return true
+	time.Sleep(max(time.Millisecond, 2*round))
+	for d0, e0 := range start {
+		d := lockRoot(d0)
+		if d != d0 {
+			d.mu.Unlock()
+			return true // merged: another goroutine was at work
 		}
+		if d.epoch.Load() != e0 {
+			seen := map[*Node]bool{}
+			for _, e := range d.queue {
+				if writtenSince(&e.Node, e0, seen) {
+					d.mu.Unlock()
+					return true
+				}
+			}
+		}
+		d.mu.Unlock()
 	}
 	return false
 }
@@ -201,14 +672,14 @@ func fedFromOutside(round time.Duration) bool {
 // writtenSince reports whether a signal that n depends on, directly or
 // through computeds, changed after epoch since. Lock held.
 func writtenSince(n *Node, since uint64, seen map[*Node]bool) bool {
-	for l := n.sub.deps; l != nil; l = l.nextDep {
+	for l := n.asSub().deps; l != nil; l = l.nextDep {
 		d := l.dep
 		if seen[d] {
 			continue
 		}
 		seen[d] = true
-		if d.sub == nil {
-			if d.changedAt > since {
+		if d.kind() == kindSignal {
+			if d.changedAt.Load() > since {
 				return true
 			}
 		} else if writtenSince(d, since, seen) {
@@ -218,185 +689,26 @@ func writtenSince(n *Node, since uint64, seen map[*Node]bool) bool {
 	return false
 }
 
-// runaway empties the queue of an effect loop that does not settle and
-// returns the error to raise. Lock held.
-func runaway() error {
-	n := len(queue)
-	for _, e := range queue {
-		e.flags &^= fQueued | fPending
-	}
-	clear(queue)
-	queue = queue[:0]
-	return fmt.Errorf("%w: effects kept re-triggering themselves for %d rounds (%d still due); an effect that writes a signal it reads must reach a fixed point", ErrCycle, maxRounds, n)
-}
-
-// runEffect runs e's cleanups, then e's function. Lock held; released
-// around user code. It returns the first panic.
-func runEffect(e *Sub) (p any, panicked bool) {
-	e.flags |= fComputing
-	if len(e.cleanups) > 0 {
-		p, panicked = runCleanups(e)
-	}
-	seq++
-	e.seq = seq
-	e.depsTail = nil
-	e.readEpoch = epoch
-	mu.Unlock()
-	obs := observing.Load()
-	var t0 time.Time
-	if obs {
-		t0 = time.Now()
-	}
-	_, p2, panicked2 := run(e, false)
-	var d time.Duration
-	if obs {
-		d = observed(e, t0, true, panicked2, p2)
-	}
-	mu.Lock()
-	e.runs++
-	if obs || panicked2 {
-		e.countSlow(d, panicked2, p2)
-	}
-	if panicked2 && !panicked {
-		p, panicked = p2, true
-	}
-	purge(e)
-	e.checkedAt = e.readEpoch
-	e.flags = e.flags&^fComputing | fHasValue
-	if e.flags&fStopped != 0 {
-		if p3, ok := dispose(e); ok && !panicked {
-			p, panicked = p3, true
+// runaway empties the queues of an effect loop that does not settle, leaving
+// its effects subscribed, and returns the error to raise. Lock not held.
+func (f *flush) runaway() error {
+	f.mu.Lock()
+	doms := f.doms[f.released:]
+	f.mu.Unlock()
+	var due []*Sub
+	for _, d := range doms {
+		d = lockRoot(d)
+		for _, e := range d.queue {
+			e.clearFlags(fQueued)
+			due = append(due, e)
 		}
-	} else if e.flags&(fPending|fQueued) == fPending {
-		// Written to while it ran: due again.
-		e.flags |= fQueued
-		queue = append(queue, e)
+		clear(d.queue)
+		d.queue = d.queue[:0]
+		d.mu.Unlock()
 	}
-	return p, panicked
-}
-
-// runCleanups runs and forgets e's cleanups, last registered first. Lock
-// held; released meanwhile.
-func runCleanups(e *Sub) (p any, panicked bool) {
-	cs := e.cleanups
-	e.cleanups = nil
-	mu.Unlock()
-	for i := len(cs) - 1; i >= 0; i-- {
-		if q, ok := Call(cs[i]); ok && !panicked {
-			p, panicked = q, true
-		}
+	for _, e := range due {
+		checkOnly(e)
 	}
-	mu.Lock()
-	if e.cleanups == nil {
-		clear(cs)
-		e.cleanups = cs[:0] // reuse the slice
-	}
-	return p, panicked
-}
-
-// Call runs fn and returns what it panicked with, if it did, instead of
-// raising it.
-func Call(fn func()) (p any, panicked bool) {
-	panicked = true
-	defer func() {
-		if panicked {
-			p = recover()
-		}
-	}()
-	fn()
-	panicked = false
-	return
-}
-
-// dispose unlinks a stopped effect and runs its cleanups. Lock held;
-// released meanwhile.
-func dispose(e *Sub) (any, bool) {
-	dropDeps(e)
-	e.flags = e.flags&^(fPending|fQueued) | fDisposed
-	if len(e.cleanups) == 0 {
-		return nil, false
-	}
-	return runCleanups(e)
-}
-
-// StartEffect runs a new effect for the first time, as NewEffect requires:
-// at once, on the caller's goroutine, even inside a batch or a flush. If
-// the run panics the effect is stopped and the panic is raised again. Lock
-// not held.
-func StartEffect(e *Sub) {
-	mu.Lock()
-	// Like any effect run, the first one batches its writes: unless a flush
-	// or batch is under way already, it holds the flush until it returns.
-	own := !flushing && batchDepth == 0
-	if own {
-		flushing = true
-	}
-	p, panicked := runEffect(e)
-	if own {
-		flushing = false
-	}
-	if panicked {
-		if e.flags&fStopped == 0 {
-			e.flags |= fStopped
-			e.flags &^= fQueued
-			queue = slices.DeleteFunc(queue, func(x *Sub) bool { return x == e })
-			dispose(e)
-		}
-		// Effects the run's writes made due still run; the first run's
-		// panic is the one NewEffect raises.
-		func() {
-			defer func() { _ = recover() }()
-			UnlockTop()
-		}()
-		panic(p)
-	}
-	UnlockTop()
-}
-
-// Stop ends e's future runs and runs its cleanups. If e is running, the
-// goroutine running it finishes the job when the run returns. Lock not held.
-func Stop(e *Sub) {
-	mu.Lock()
-	if e.flags&fStopped != 0 {
-		mu.Unlock()
-		return
-	}
-	e.flags |= fStopped
-	if e.flags&fComputing != 0 {
-		mu.Unlock()
-		return
-	}
-	p, panicked := dispose(e)
-	mu.Unlock()
-	if panicked {
-		panic(p)
-	}
-}
-
-// OnCleanup registers fn with the effect behind t. Lock not held.
-func OnCleanup(t *Tracker, fn func()) {
-	e := t.sub
-	mu.Lock()
-	if e.flags&(fStopped|fComputing) == fStopped {
-		// Stopped and not running: nothing would run it later.
-		mu.Unlock()
-		fn()
-		return
-	}
-	e.cleanups = append(e.cleanups, fn)
-	mu.Unlock()
-}
-
-// BeginBatch enters a batch: effects wait until every batch has ended.
-func BeginBatch() {
-	mu.Lock()
-	batchDepth++
-	mu.Unlock()
-}
-
-// EndBatch leaves a batch and, if it was the last one, runs due effects.
-func EndBatch() {
-	mu.Lock()
-	batchDepth--
-	UnlockTop()
+	f.rounds = 0
+	return fmt.Errorf("%w: effects kept re-triggering themselves for %d rounds (%d still due); an effect that writes a signal it reads must reach a fixed point", ErrCycle, maxRounds, len(due))
 }

@@ -2,54 +2,45 @@ package core
 
 import "time"
 
-// The writer gate keeps a computation from starving. A computation restarts
-// when a value it read changes before it finishes, so under a steady stream
-// of writes from other goroutines it could restart forever. After gateAfter
-// attempts it closes the gate: writers wait, at most gateMaxWait, until it
-// has finished. The bound keeps a compute function that itself writes (or
-// waits for a goroutine that writes) from deadlocking.
-const gateMaxWait = 20 * time.Millisecond
+// The writer gate keeps a computation from starving under a steady stream
+// of writes: see DESIGN.md and recompute. All of it is per domain, under
+// the domain lock.
 
-var (
-	gate   int           // computations holding the gate
-	gateCh chan struct{} // closed when the gate opens again
-)
-
-func holdGate() {
-	if gate == 0 {
-		gateCh = make(chan struct{})
+// holdGate closes d's gate for a computation's attempt; writers wait at
+// most bound.
+func holdGate(d *domain, bound time.Duration) {
+	if d.gate == 0 {
+		d.gateCh = make(chan struct{})
 	}
-	gate++
+	d.gate++
+	d.gateBound = max(d.gateBound, bound)
 }
 
-func releaseGate() {
-	gate--
-	if gate == 0 {
-		close(gateCh)
-		gateCh = nil
+// releaseGate ends one hold of d's gate.
+func releaseGate(d *domain) {
+	d.gate--
+	if d.gate == 0 {
+		close(d.gateCh)
+		d.gateCh = nil
+		d.gateBound = 0
 	}
 }
 
-// WaitGate lets a writer wait while the gate is closed. Lock held; released
-// meanwhile.
-func WaitGate() {
-	if gate > 0 {
-		waitGate()
-	}
-}
-
-func waitGate() {
-	timer := time.NewTimer(gateMaxWait)
+// waitGate lets a writer of n wait while its domain's gate is closed, at
+// most the gate's bound. Lock held; released meanwhile; returns the domain
+// locked.
+func waitGate(d *domain, n *Node) *domain {
+	timer := time.NewTimer(d.gateBound)
 	defer timer.Stop()
-	for gate > 0 {
-		ch := gateCh
-		mu.Unlock()
+	for d.gate > 0 {
+		ch := d.gateCh
+		d.mu.Unlock()
 		select {
 		case <-ch:
-			mu.Lock()
+			d = lockDom(n)
 		case <-timer.C:
-			mu.Lock()
-			return
+			return lockDom(n)
 		}
 	}
+	return d
 }

@@ -1,165 +1,170 @@
 package core
 
-// maxFree bounds the pool of unused links kept for reuse, so that a graph
-// whose dependencies change from run to run does not allocate on every run.
-const maxFree = 4096
-
-func newLink(dep *Node, sub *Sub, next *Link) *Link {
-	l := freeLinks
-	if l == nil {
-		return &Link{dep: dep, sub: sub, nextDep: next}
-	}
-	freeLinks = l.nextDep
-	nFree--
-	l.dep, l.sub, l.nextDep = dep, sub, next
-	return l
-}
-
-func freeLink(l *Link) {
-	if nFree >= maxFree {
-		*l = Link{}
-		return
-	}
-	*l = Link{nextDep: freeLinks}
-	freeLinks = l
-	nFree++
-}
-
-// link records that s's current run read n. Reads that repeat the previous
-// run's order reuse its links; a dependency read earlier in this run is not
-// linked twice. Lock held.
-func link(s *Sub, n *Node) {
-	cur := s.depsTail
-	next := s.deps
-	if cur != nil {
-		if cur.dep == n {
-			return
-		}
-		next = cur.nextDep
-	}
-	if next != nil {
-		if next.dep == n {
-			s.depsTail = next
-			return
-		}
-		// Read out of the previous order: move the old link up.
-		for p, l := next, next.nextDep; l != nil; p, l = l, l.nextDep {
-			if l.dep == n {
-				p.nextDep = l.nextDep
-				l.nextDep = next
-				setAfter(s, cur, l)
-				return
-			}
-		}
-	}
-	for l := s.deps; l != next; l = l.nextDep {
-		if l.dep == n {
-			return // read before in this run
-		}
-	}
-	l := newLink(n, s, next)
-	setAfter(s, cur, l)
-	if s.live() {
-		subscribe(l)
-	}
-}
-
-func setAfter(s *Sub, cur, l *Link) {
-	if cur == nil {
-		s.deps = l
-	} else {
-		cur.nextDep = l
-	}
-	s.depsTail = l
-}
-
-// purge drops the links past the cursor: what the previous run read and this
-// one did not. Lock held.
-func purge(s *Sub) {
-	var l *Link
-	if s.depsTail == nil {
-		l, s.deps = s.deps, nil
-	} else {
-		l, s.depsTail.nextDep = s.depsTail.nextDep, nil
-	}
-	if l == nil {
-		return
-	}
-	live := s.live()
-	for l != nil {
-		next := l.nextDep
-		if live {
-			unsubscribe(l)
-		}
-		freeLink(l)
-		l = next
-	}
-}
-
-// dropDeps unlinks every dependency of s. Lock held.
-func dropDeps(s *Sub) {
-	s.depsTail = nil
-	purge(s)
-}
+// Subscriber lists and marking. Everything here runs under the domain lock.
 
 // subscribe puts l into its dependency's subscriber list; a computed that
 // gains its first subscriber becomes live and subscribes in turn.
-func subscribe(l *Link) {
-	d := l.dep
+func subscribe(d *domain, l *Link) {
+	dep := l.dep
 	l.nextSub = nil
-	l.prevSub = d.subsTail
-	if d.subsTail != nil {
-		d.subsTail.nextSub = l
+	l.prevSub = dep.subsTail
+	l.subscribed = true
+	if dep.subsTail != nil {
+		dep.subsTail.nextSub = l
 	} else {
-		d.subs = l
-		if c := d.sub; c != nil {
-			activate(c)
+		dep.subs = l
+		if dep.kind() != kindSignal {
+			activate(d, dep.asSub())
 		}
 	}
-	d.subsTail = l
+	dep.subsTail = l
 }
 
-func activate(c *Sub) {
-	// Unobserved, c was not told of writes: from now on it must be.
-	// Activation follows a fresh read, so c is normally current; if it is
-	// not, it must check before its value is trusted again.
-	if c.flags&fComputing != 0 || c.flags&fHasValue == 0 || c.checkedAt != epoch {
-		c.flags |= fPending
+// activate makes c live: from now on writes mark it, so it must not be
+// trusted before it checked its dependencies once more, unless it was
+// current. A claimed c subscribes its links when its run commits.
+func activate(d *domain, c *Sub) {
+	f := c.flags.Load()
+	if f&fComputing != 0 {
+		c.flags.Store(f | fLive | fPending)
+		return
 	}
+	if !c.currentIn(d) {
+		f |= fPending
+	}
+	c.flags.Store(f | fLive)
 	for l := c.deps; l != nil; l = l.nextDep {
-		subscribe(l)
+		if !l.subscribed {
+			subscribe(d, l)
+		}
 	}
 }
 
 // unsubscribe takes l out of its dependency's subscriber list; a computed
 // left without subscribers stops being live and lets go of its sources.
-func unsubscribe(l *Link) {
-	d := l.dep
+func unsubscribe(d *domain, l *Link) {
+	dep := l.dep
 	if l.prevSub != nil {
 		l.prevSub.nextSub = l.nextSub
 	} else {
-		d.subs = l.nextSub
+		dep.subs = l.nextSub
 	}
 	if l.nextSub != nil {
 		l.nextSub.prevSub = l.prevSub
 	} else {
-		d.subsTail = l.prevSub
+		dep.subsTail = l.prevSub
 	}
-	l.prevSub, l.nextSub = nil, nil
-	if d.subs == nil {
-		if c := d.sub; c != nil {
-			deactivate(c)
+	l.prevSub, l.nextSub, l.subscribed = nil, nil, false
+	if dep.subs == nil && dep.kind() != kindSignal {
+		deactivate(d, dep.asSub())
+	}
+}
+
+// deactivate makes c unobserved: writes no longer reach it, so it keeps
+// what it knew as the epoch at which it was checked. A claimed c
+// unsubscribes its links when its run commits.
+func deactivate(d *domain, c *Sub) {
+	f := c.flags.Load()
+	if f&fComputing != 0 {
+		c.flags.Store(f &^ fLive)
+		return
+	}
+	if f&(fPending|fHasValue) == fHasValue {
+		c.checkedAt.Store(d.epoch.Load()) // it was current
+	}
+	c.flags.Store(f &^ (fLive | fPending))
+	for l := c.deps; l != nil; l = l.nextDep {
+		if l.subscribed {
+			unsubscribe(d, l)
 		}
 	}
 }
 
-func deactivate(c *Sub) {
-	if c.flags&(fComputing|fPending) == 0 && c.flags&fHasValue != 0 {
-		// It was current as a live node; keep that knowledge.
-		c.checkedAt = epoch
+// fixLinks ends a run's dependency tracking: it drops the links past the
+// cursor (read last time, not this time), then subscribes new links if s is
+// live and unsubscribes every link if it no longer is. Claim held.
+func fixLinks(d *domain, s *Sub) {
+	var rest *Link
+	if s.depsTail == nil {
+		rest, s.deps = s.deps, nil
+	} else {
+		rest, s.depsTail.nextDep = s.depsTail.nextDep, nil
 	}
-	c.flags &^= fPending
-	for l := c.deps; l != nil; l = l.nextDep {
-		unsubscribe(l)
+	for l := rest; l != nil; {
+		next := l.nextDep
+		if l.subscribed {
+			unsubscribe(d, l)
+		}
+		s.recycle(l)
+		l = next
+	}
+	if s.fresh > 0 {
+		resubscribe(d, s)
+	} else {
+		fixLive(d, s)
+	}
+	s.fresh = 0
+	s.seenOn = false
+}
+
+// fixLive subscribes or unsubscribes s's links if s became live or stopped
+// being live while it was claimed (activate and deactivate leave that to
+// the claim's end). Lock held.
+func fixLive(d *domain, s *Sub) {
+	if l := s.deps; l != nil && l.subscribed != s.live() {
+		resubscribe(d, s)
+	}
+}
+
+// resubscribe puts every link of s in its dependency's subscriber list if s
+// is live, and takes every one out if it is not.
+func resubscribe(d *domain, s *Sub) {
+	live := s.live()
+	for l := s.deps; l != nil; l = l.nextDep {
+		switch {
+		case live && !l.subscribed:
+			subscribe(d, l)
+		case !live && l.subscribed:
+			unsubscribe(d, l)
+		}
+	}
+}
+
+// dropDeps unlinks every dependency of s. s not claimed, or claimed by the
+// caller.
+func dropDeps(d *domain, s *Sub) {
+	s.depsTail = nil
+	fixLinks(d, s)
+}
+
+// propagate marks the live subscribers reachable from l as possibly changed
+// and queues the effects among them. Nothing is recomputed here: values are
+// pulled when read.
+func propagate(d *domain, l *Link) {
+	for ; l != nil; l = l.nextSub {
+		mark(d, l.sub)
+	}
+}
+
+// mark marks s as possibly changed, and everything live below it; an
+// effect is queued unless it is claimed, stopped or queued already.
+func mark(d *domain, s *Sub) {
+	f := s.flags.Load()
+	if f&fPending != 0 {
+		return // already marked, and so is everything below it
+	}
+	if f&kindMask == kindEffect {
+		if f&(fQueued|fComputing|fStopped) == 0 {
+			s.flags.Store(f | fPending | fQueued)
+			s.due = dueMark()
+			d.queue = append(d.queue, s)
+			return
+		}
+		s.flags.Store(f | fPending)
+		return
+	}
+	s.flags.Store(f | fPending)
+	if s.subs != nil {
+		propagate(d, s.subs)
 	}
 }

@@ -6,7 +6,7 @@ import (
 )
 
 // Observation is off unless asked for: then runs are timed, and hooks see
-// writes and runs. Both are read without the lock, so that the hot paths pay
+// writes and runs. Both are read without a lock, so that the hot paths pay
 // one atomic load when nobody observes.
 var (
 	timing    atomic.Bool
@@ -15,7 +15,7 @@ var (
 )
 
 // Hooks receive events as they happen, on the goroutine doing the work and
-// without the lock held.
+// without any lock held. A panic in a hook goes to PanicReporter.
 type Hooks struct {
 	// Write follows a signal's change, before its effects run.
 	Write func(n *Node)
@@ -44,7 +44,7 @@ type Stats struct {
 	Panicked bool          // whether any run panicked
 }
 
-// stats is embedded in Sub.
+// stats is embedded in Sub. Domain lock.
 type stats struct {
 	runs      uint64
 	spent     time.Duration
@@ -52,33 +52,51 @@ type stats struct {
 	panicked  bool
 }
 
-// observed reports a run of user code that started at t0 to the hooks and
-// returns its duration. Lock not held.
-func observed(s *Sub, t0 time.Time, changed, panicked bool, p any) time.Duration {
+func startObserving() (time.Time, bool) {
+	if !observing.Load() {
+		return time.Time{}, false
+	}
+	return time.Now(), true
+}
+
+// hookRun reports a run of s's function that started at t0. Lock not held.
+func hookRun(s *Sub, t0 time.Time, changed, panicked bool, p any) {
 	d := time.Since(t0)
+	if timing.Load() {
+		dm := lockDom(&s.Node)
+		s.spent += d
+		dm.mu.Unlock()
+	}
 	if h := hooks.Load(); h != nil && h.Run != nil {
-		h.Run(s, d, changed, panicked, p)
-	}
-	return d
-}
-
-// countSlow records the time and panic of a completed run. Lock held.
-func (s *Sub) countSlow(d time.Duration, panicked bool, p any) {
-	s.spent += d
-	if panicked {
-		s.lastPanic, s.panicked = p, true
+		if q, ok := Call(func() { h.Run(s, d, changed, panicked, p) }); ok {
+			reportPanic(q)
+		}
 	}
 }
 
-// Inspect returns n's counters and the nodes it read in its latest run
-// (deps) and the live nodes that read it (subs). Lock not held.
+// hookWrite reports a write of n. Lock not held.
+func hookWrite(n *Node) {
+	if h := hooks.Load(); h != nil && h.Write != nil {
+		if q, ok := Call(func() { h.Write(n) }); ok {
+			reportPanic(q)
+		}
+	}
+}
+
+// Inspect returns n's counters, the nodes it read in its latest run (deps;
+// none while it runs) and the live nodes that read it (subs). Lock not held.
 func Inspect(n *Node) (st Stats, deps, subs []*Node) {
-	mu.Lock()
-	defer mu.Unlock()
-	if s := n.sub; s != nil {
+	if n.dom.Load() == nil {
+		return st, nil, nil // a signal nothing ever tracked
+	}
+	d := lockDom(n)
+	defer d.mu.Unlock()
+	if s := n.Sub(); s != nil {
 		st = Stats{Runs: s.runs, Spent: s.spent, Panic: s.lastPanic, Panicked: s.panicked}
-		for l := s.deps; l != nil; l = l.nextDep {
-			deps = append(deps, l.dep)
+		if s.flags.Load()&fComputing == 0 {
+			for l := s.deps; l != nil; l = l.nextDep {
+				deps = append(deps, l.dep)
+			}
 		}
 	}
 	for l := n.subs; l != nil; l = l.nextSub {
@@ -87,34 +105,29 @@ func Inspect(n *Node) (st Stats, deps, subs []*Node) {
 	return st, deps, subs
 }
 
-// Kind names what n is: "signal", "computed" or "effect". It reads only
-// fields fixed at creation, so it needs no lock.
+// Kind names what n is: "signal", "computed" or "effect".
 func (n *Node) Kind() string {
-	switch {
-	case n.sub == nil:
+	switch n.kind() {
+	case kindSignal:
 		return "signal"
-	case n.sub.tr.effect:
+	case kindEffect:
 		return "effect"
 	}
 	return "computed"
 }
 
-// Sub returns the Sub n heads, or nil for a signal.
-func (n *Node) Sub() *Sub { return n.sub }
-
 // State reports a node's condition for display. Lock not held.
 func State(n *Node) (stale, stopped bool) {
-	mu.Lock()
-	defer mu.Unlock()
-	if s := n.sub; s != nil {
-		if s.flags&kindMask == kindEffect {
-			return s.flags&fPending != 0, s.flags&fStopped != 0
-		}
-		return !s.current(), false
+	s := n.Sub()
+	if s == nil {
+		return false, false
 	}
-	return false, false
+	f := s.flags.Load()
+	if f&kindMask == kindEffect {
+		return f&fPending != 0, f&fStopped != 0
+	}
+	return !s.current(), false
 }
 
 // HasValue reports whether a computed holds a value that is not a panic.
-// Lock held.
-func (s *Sub) HasValue() bool { return s.flags&(fHasValue|fPanicked) == fHasValue }
+func (s *Sub) HasValue() bool { return s.flags.Load()&(fHasValue|fPanicked) == fHasValue }

@@ -1,230 +1,515 @@
 package core
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 type status uint8
 
 const (
 	stOK      status = iota
-	stChanged        // check: a dependency changed, recompute
+	stChanged        // check: a dependency changed, run again
 	stCycle          // the read closes a cycle
-	stBlocked        // a flush would have to wait for a computation that may be its own caller
+	stBlocked        // a flush would wait for a computation that may be its own caller
 )
 
-// maxAttempts bounds how often a computation restarts because a value it had
-// read changed under it (writes from other goroutines). From attempt
-// gateAfter on it holds the writer gate; the last attempt runs without the
-// check, so readers always make progress.
-const (
-	maxAttempts = 6
-	gateAfter   = 2
-)
+// Refresh brings computed c up to date for a read made outside any
+// evaluation, and reports its cached panic, if that is its result. The
+// caller then loads the value. Lock not held.
+func Refresh(c *Sub) (p any, panicked bool) {
+	d := lockDom(&c.Node)
+	d, _ = refresh(d, c, nil) // no context: neither a cycle nor blocked
+	p, panicked = c.failure()
+	d.mu.Unlock()
+	return p, panicked
+}
+
+// RefreshFor brings computed c up to date for a read by the run behind t,
+// and reports its cached panic. Lock not held. Panics with an ErrCycle error
+// if the read closes a cycle, and aborts the run of the effect t's run
+// belongs to if the read would wait for a computation that may be that
+// effect's own caller.
+func RefreshFor(t *Tracker, c *Sub) (p any, panicked bool) {
+	s := t.sub
+	if s.aborted {
+		panic(&s.abort)
+	}
+	d := lockDom(&c.Node)
+	d, st := refresh(d, c, s)
+	p, panicked = c.failure()
+	d.mu.Unlock()
+	switch st {
+	case stCycle:
+		panic(cycleError(c))
+	case stBlocked:
+		abort(effectOf(s))
+	}
+	return p, panicked
+}
+
+// refreshFor is RefreshFor for the engine's own revalidation; it reports
+// false instead of panicking.
+func refreshFor(s, c *Sub) bool {
+	d := lockDom(&c.Node)
+	d, st := refresh(d, c, s)
+	d.mu.Unlock()
+	return st == stOK
+}
+
+// failure returns c's cached panic. Domain lock held.
+func (c *Sub) failure() (any, bool) {
+	if c.flags.Load()&fPanicked == 0 {
+		return nil, false
+	}
+	return c.errp.Load().v, true
+}
+
+// Failure returns c's cached panic, if its current result is one. Lock
+// not held.
+func (c *Sub) Failure() (any, bool) {
+	if b := c.errp.Load(); b != nil && c.flags.Load()&fPanicked != 0 {
+		return b.v, true
+	}
+	return nil, false
+}
+
+// Current reports, without a lock, whether computed c's cached result may
+// be used as is.
+func (c *Sub) Current() bool { return c.current() }
 
 // refresh brings computed c up to date: it returns at once if c is current,
-// waits if another goroutine is computing c, and otherwise checks c's
-// dependencies in order and recomputes c if one of them changed. ctx is the
-// evaluation on whose behalf c is read (nil for a read from outside any).
-// inFlush marks the dependency checks of a flush, which must not wait for a
-// computation that may be running further up their own goroutine's stack.
-// Lock held; released and reacquired around user code.
-func refresh(c, ctx *Sub, inFlush bool) status {
+// waits if another goroutine holds c's claim, and otherwise claims c, checks
+// its dependencies in order and recomputes it if one of them changed. ctx
+// is the evaluation on whose behalf c is read (nil for none). d is c's
+// domain, locked; refresh returns it (or the domain it was merged into)
+// locked. The lock is released around user code.
+func refresh(d *domain, c, ctx *Sub) (*domain, status) {
 	for {
-		if c.flags&fComputing == 0 {
-			if c.current() {
-				return stOK
+		if c.flags.Load()&fComputing == 0 {
+			if c.currentIn(d) {
+				return d, stOK
 			}
 			break
 		}
 		if inChain(ctx, c) || waitCloses(ctx, c) {
-			return stCycle
+			return d, stCycle
 		}
-		if inFlush && c.seq < flushSeq {
-			blocker = c
-			return stBlocked
+		if f := flushOf(ctx); f != nil && olderClaim(d, c, f) {
+			setBlocking(d, c)
+			return d, stBlocked
 		}
-		wait(ctx, c)
+		d = wait(d, ctx, c)
 	}
-	claim(c, ctx)
-	if c.flags&fHasValue != 0 {
-		switch check(c, inFlush) {
-		case stOK:
-			finish(c)
-			return stOK
-		case stBlocked:
-			if c.subs != nil {
-				c.flags |= fPending
-			}
-			finish(c)
-			return stBlocked
-		}
-	}
-	recompute(c)
-	return stOK
+	return claimAndRefresh(d, c, ctx)
 }
 
-// claim marks c as being computed by the calling goroutine.
-func claim(c, ctx *Sub) {
-	c.flags = c.flags&^fPending | fComputing
-	seq++
-	c.seq = seq
+func claimAndRefresh(d *domain, c, ctx *Sub) (_ *domain, st status) {
+	claim(d, c, ctx)
+	if c.flags.Load()&fHasValue == 0 {
+		return recompute(d, c), stOK
+	}
+	checking := true
+	defer func() {
+		if checking { // a panic or Goexit passed through the check
+			d := lockDom(&c.Node)
+			d = release(d, c)
+			d.mu.Unlock()
+		}
+	}()
+	d, st = check(d, c)
+	if st == stChanged {
+		checking = false
+		return recompute(d, c), stOK
+	}
+	if st == stBlocked && c.flags.Load()&fLive != 0 {
+		c.setFlags(fPending) // not verified: check again next time
+	}
+	checking = false
+	return release(d, c), st
+}
+
+// currentIn is current with c's domain d locked.
+func (c *Sub) currentIn(d *domain) bool {
+	f := c.flags.Load()
+	if f&(fHasValue|fComputing) != fHasValue {
+		return false
+	}
+	if f&fLive != 0 {
+		return f&fPending == 0
+	}
+	if c.dom.Load() != d {
+		c.dom.Store(d)
+	}
+	return c.checkedAt.Load() == d.epoch.Load()
+}
+
+// claim marks c as being computed by the calling goroutine. Lock held.
+func claim(d *domain, c, ctx *Sub) {
+	c.flags.Store(c.flags.Load()&^fPending | fComputing)
+	d.gen++
+	c.claimGen = d.gen
+	d.claims++
 	c.parent = ctx
 	if ctx != nil {
 		ctx.child = c
 	}
 }
 
+// release ends c's claim and wakes waiters. If a flush left effects waiting
+// for the claim, it runs them, with the lock released meanwhile. Lock held;
+// returns the domain, locked.
+func release(d *domain, c *Sub) *domain {
+	f := c.flags.Load()
+	c.flags.Store(f &^ (fComputing | fBlocking))
+	if f&fBlocking != 0 {
+		d.blocking--
+	}
+	if p := c.parent; p != nil && p.child == c {
+		p.child = nil
+	}
+	c.parent = nil
+	d.claims--
+	if d.waiters > 0 {
+		d.cond.Broadcast()
+	}
+	fixLive(d, c)
+	if f&fBlocking != 0 && len(d.blocked) > 0 {
+		d.queue = append(d.queue, d.blocked...)
+		clear(d.blocked)
+		d.blocked = d.blocked[:0]
+		if d.flushers == 0 {
+			fl := startFlush(d, true)
+			d.mu.Unlock()
+			fl.run()
+			d = lockDom(&c.Node)
+		}
+	}
+	return d
+}
+
 // check reports whether a dependency of s changed since s was last up to
 // date, refreshing computed dependencies in the order s read them, so that a
 // dependency the next run might no longer read is not recomputed needlessly
-// once an earlier one is found changed.
-func check(s *Sub, inFlush bool) status {
-	start := epoch
+// once an earlier one is found changed. s is claimed; lock held.
+func check(d *domain, s *Sub) (*domain, status) {
+	start := d.epoch.Load()
+	checked := s.checkedAt.Load()
 	for l := s.deps; l != nil; l = l.nextDep {
-		d := l.dep
-		if ds := d.sub; ds != nil && !ds.liveCurrent() {
-			switch refresh(ds, s, inFlush) {
-			case stBlocked:
-				return stBlocked
-			case stCycle:
-				return stChanged // the run will meet the cycle and report it
+		n := l.dep
+		if n.kind() != kindSignal {
+			if ds := n.asSub(); !ds.currentIn(d) {
+				var st status
+				d, st = refresh(d, ds, s)
+				switch st {
+				case stBlocked:
+					return d, stBlocked
+				case stCycle:
+					return d, stChanged // the run meets the cycle and reports it
+				}
 			}
 		}
-		if d.changedAt > s.checkedAt {
-			return stChanged
+		if n.changedAt.Load() > checked {
+			return d, stChanged
 		}
 	}
-	s.checkedAt = start
-	return stOK
+	s.checkedAt.Store(start)
+	return d, stOK
 }
 
-// recompute runs c's function and caches its result or its panic. The
-// claim on c is held throughout. Lock held; released around user code.
-func recompute(c *Sub) {
-	c.attempts = 0
+// The writer gate: after gateAfter restarts, a computation's attempts hold
+// its domain's gate; writers wait for it at most a bound that starts at
+// gateFirst and doubles with each gated attempt. After maxGated gated
+// attempts the computation gives up with an ErrCycle panic.
+const (
+	gateAfter = 2
+	gateFirst = time.Millisecond
+	maxGated  = 10
+)
+
+// recompute runs c's function and caches its result or its panic. c is
+// claimed; the claim is released on return. Lock held; released around
+// user code; returns the domain locked.
+func recompute(d *domain, c *Sub) *domain {
+	c.attempts, c.gated = 0, 0
 	gated := false
+	done := false
+	defer func() {
+		if !done { // Goexit, or an outer run's abort passing through
+			abandon(c, gated)
+		}
+	}()
 	for {
-		if c.attempts >= gateAfter && !gated {
-			holdGate()
+		if c.attempts >= gateAfter {
+			if c.gated >= maxGated {
+				d = commitCompute(d, c, false, true, starved(c))
+				done = true
+				return release(d, c)
+			}
+			c.gated++
+			holdGate(d, gateFirst<<(c.gated-1))
 			gated = true
 		}
-		hadValue := c.flags&(fHasValue|fPanicked) == fHasValue
-		c.depsTail = nil
-		c.readEpoch = epoch
-		c.aborted = false
-		c.noVerify = c.attempts >= maxAttempts-1
-		mu.Unlock()
-		obs := observing.Load()
-		var t0 time.Time
-		if obs {
-			t0 = time.Now()
-		}
-		changed, p, panicked := run(c, hadValue)
-		var d time.Duration
+		hadValue := c.flags.Load()&(fHasValue|fPanicked) == fHasValue
+		beginRun(c, d)
+		d.mu.Unlock()
+		t0, obs := startObserving()
+		changed, p, panicked := runUser(c, hadValue)
 		if obs && !c.aborted {
-			d = observed(c, t0, changed || panicked, panicked, p) // a panic replaces the value
+			hookRun(c, t0, changed || panicked, panicked, p)
 		}
-		mu.Lock()
+		d = lockDom(&c.Node)
+		if gated {
+			releaseGate(d)
+			gated = false
+		}
 		if c.aborted {
 			c.impl.Settle(false)
 			c.attempts++
 			continue
 		}
-		c.runs++
-		if obs || panicked {
-			c.countSlow(d, panicked, p)
-		}
-		purge(c)
-		c.checkedAt = c.readEpoch
-		switch {
-		case panicked:
-			c.impl.Settle(false)
-			c.err = p
-			c.flags |= fPanicked | fHasValue
-			c.changedAt = epoch
-		case changed:
-			c.impl.Settle(true)
-			if c.err != nil {
-				c.err = nil
-			}
-			c.flags = c.flags&^fPanicked | fHasValue
-			c.changedAt = epoch
-		default:
-			c.impl.Settle(false)
-		}
-		if gated {
-			releaseGate()
-		}
-		finish(c)
-		return
+		d = commitCompute(d, c, changed, panicked, p)
+		done = true
+		return release(d, c)
 	}
 }
 
-// abortRun is the panic value that unwinds a computation whose earlier reads
-// went stale; its evaluator restarts it.
-type abortRun struct{}
+// starved is the panic of a computation that kept being invalidated.
+func starved(c *Sub) error {
+	return fmt.Errorf("%w: %s: values it read kept changing while it ran, for %d attempts (%d with writers held back); does it write a signal it reads?",
+		ErrCycle, describe(c), c.attempts, c.gated)
+}
 
-var errAbort any = abortRun{}
+// commitCompute caches the result of c's completed run. Lock held.
+func commitCompute(d *domain, c *Sub, changed, panicked bool, p any) *domain {
+	fixLinks(d, c)
+	// Written after the run read its values, through links not yet
+	// subscribed then, so that the writes' marks did not reach it? Mark it
+	// (before its stamp moves, as writes do).
+	stale := d.epoch.Load() != c.readEpoch && changedSince(d, c)
+	if stale && c.flags.Load()&fLive != 0 {
+		c.clearFlags(fPending)
+		mark(d, c)
+	}
+	f := c.flags.Load()
+	switch {
+	case panicked:
+		c.impl.Settle(false)
+		c.errp.Store(&panicBox{p})
+		c.flags.Store(f | fPanicked | fHasValue)
+		stampChange(d, &c.Node)
+	case changed || f&fPanicked != 0:
+		c.impl.Settle(true)
+		c.errp.Store(nil)
+		c.flags.Store(f&^fPanicked | fHasValue)
+		stampChange(d, &c.Node)
+	default:
+		c.impl.Settle(false)
+	}
+	if stale {
+		c.checkedAt.Store(c.readEpoch)
+	} else {
+		c.checkedAt.Store(d.epoch.Load()) // what it used is still current
+	}
+	c.runs++
+	if panicked {
+		c.lastPanic, c.panicked = p, true
+	}
+	return d
+}
 
-// run calls the user's function, and for a computed that held a value the
-// user's equality, without the lock. It reports a panic rather than raising
-// it, except the abort of an outer evaluation passing through.
-func run(s *Sub, hadValue bool) (changed bool, p any, panicked bool) {
+func changedSince(d *domain, s *Sub) bool {
+	_, possibly := usedChangedSince(d, s)
+	return possibly
+}
+
+// stampChange records that computed n's result changed. Its stamp must
+// increase: if it changed already in this epoch (a value committed stale,
+// then recomputed), the epoch moves on first. Lock held.
+func stampChange(d *domain, n *Node) {
+	e := d.epoch.Load()
+	if n.changedAt.Load() >= e {
+		e++
+		d.epoch.Store(e)
+	}
+	n.changedAt.Store(e)
+}
+
+// usedChangedSince reports whether a value s's latest run used changed after
+// its readEpoch: definitely (a dependency's stamp moved), or possibly (a
+// computed dependency is not known to be current). Lock held.
+func usedChangedSince(d *domain, s *Sub) (definitely, possibly bool) {
+	for l := s.deps; l != nil; l = l.nextDep {
+		if l.stamp == s.runStamp {
+			n := l.dep
+			if n.changedAt.Load() > s.readEpoch {
+				return true, true
+			}
+			if n.kind() != kindSignal && !n.asSub().currentIn(d) {
+				possibly = true
+			}
+		}
+	}
+	return false, possibly
+}
+
+// abandon ends c's claim after its run was cut short by runtime.Goexit or
+// by the abort of an outer run: c keeps no value, and is run again when
+// next read. Lock not held.
+func abandon(c *Sub, gated bool) {
+	d := lockDom(&c.Node)
+	if gated {
+		releaseGate(d)
+	}
+	c.impl.Settle(false)
+	fixLinks(d, c)
+	c.errp.Store(nil)
+	c.clearFlags(fHasValue | fPanicked)
+	if c.flags.Load()&fLive != 0 {
+		c.clearFlags(fPending)
+		mark(d, c)
+	}
+	d.epoch.Add(1) // whoever saw its previous value checks again
+	d = release(d, c)
+	d.mu.Unlock()
+}
+
+// runUser calls the user's function, and for a computed that held a value
+// the user's equality, without any lock. It reports a panic rather than
+// raising it, except the abort of another run passing through. If the
+// function panics with its own run's abort, or recovered it, s.aborted
+// is set and nothing is reported. If the function calls runtime.Goexit,
+// runUser does not return.
+func runUser(s *Sub, hadValue bool) (changed bool, p any, panicked bool) {
 	panicked = true
 	defer func() {
 		if !panicked {
 			return
 		}
-		p = recover()
-		if p == errAbort {
-			if !s.aborted {
-				panic(p)
-			}
-			panicked = false
+		r := recover()
+		if r == nil { // runtime.Goexit: the callers' deferred calls clean up
+			return
 		}
+		if a, ok := r.(*abortRun); ok && a.s != s {
+			panic(r)
+		}
+		if s.aborted {
+			panicked, p = false, nil
+			return
+		}
+		p = r
 	}()
 	changed = s.impl.Compute(&s.tr, hadValue)
 	panicked = false
 	return
 }
 
-// abort unwinds s's function so that recompute starts it again.
-func abort(s *Sub) {
-	s.aborted = true
-	mu.Unlock()
-	panic(errAbort)
+// wait blocks until a claim in d ends. ctx is the evaluation that waits,
+// recorded so that other goroutines can see cycles through it. Lock held;
+// returns the domain, locked (it may have been merged meanwhile).
+func wait(d *domain, ctx, c *Sub) *domain {
+	if ctx != nil {
+		ctx.waitingFor = c
+	}
+	d.waiters++
+	d.cond.Wait()
+	d.waiters--
+	if d.fwd.Load() != nil { // merged meanwhile
+		d.mu.Unlock()
+		d = lockDom(&c.Node)
+	}
+	if ctx != nil {
+		ctx.waitingFor = nil
+	}
+	return d
 }
 
-// verifying reports whether s's reads must be checked for consistency: the
-// function of a computed, unless it exhausted its attempts. Effects are not
-// restarted, since they have side effects; they run again instead.
-func (s *Sub) verifying() bool {
-	return s.flags&kindMask == kindComputed && !s.noVerify
+// inChain reports whether x is ctx or one of the evaluations ctx runs inside.
+func inChain(ctx, x *Sub) bool {
+	for p := ctx; p != nil; p = p.parent {
+		if p == x {
+			return true
+		}
+	}
+	return false
 }
 
-// verifyPrefix checks that every value s read so far is still current, so
-// that s never combines values from before and after one write. It reports
-// false if one changed. Lock held; may be released meanwhile.
-func verifyPrefix(s *Sub) bool {
-	for tries := 0; s.readEpoch != epoch; tries++ {
-		if tries == 3 {
+// waitCloses reports whether waiting for x, which another goroutine computes,
+// would close a cycle: that goroutine waits, directly or through others, for
+// an evaluation in ctx's chain. Lock held.
+func waitCloses(ctx, x *Sub) bool {
+	if ctx == nil {
+		return false
+	}
+	y := x
+	for range 1 << 16 {
+		for y.child != nil {
+			y = y.child
+		}
+		w := y.waitingFor
+		if w == nil {
 			return false
 		}
-		e := epoch
-		for l := s.deps; l != nil && s.depsTail != nil; l = l.nextDep {
-			d := l.dep
-			if ds := d.sub; ds != nil && !ds.current() {
-				if refresh(ds, s, false) == stCycle {
-					return false
-				}
-			}
-			if d.changedAt > s.readEpoch {
-				return false
-			}
-			if l == s.depsTail {
-				break
-			}
+		if inChain(ctx, w) {
+			return true
 		}
-		s.readEpoch = e
+		y = w
 	}
-	return true
+	return false
+}
+
+// effectOf returns the effect at the top of s's chain of evaluations, or nil.
+func effectOf(s *Sub) *Sub {
+	for ; s != nil; s = s.parent {
+		if s.isEffect() {
+			return s
+		}
+	}
+	return nil
+}
+
+// flushOf returns the flush running the effect at the top of ctx's chain.
+func flushOf(ctx *Sub) *flush {
+	if e := effectOf(ctx); e != nil {
+		return e.fl.Load()
+	}
+	return nil
+}
+
+// olderClaim reports whether c was claimed before flush f began on d, or
+// before d's last merge: then c's computation may be running further up the
+// stack of f's own goroutine, and f must not wait for it. Lock held.
+func olderClaim(d *domain, c *Sub, f *flush) bool {
+	if f.firstRun {
+		return false // see StartEffect
+	}
+	return c.claimGen < d.mergeGen || c.claimGen < f.genOf(d)
+}
+
+// setBlocking marks claim c as one that effects wait for. Lock held.
+func setBlocking(d *domain, c *Sub) {
+	if c.flags.Load()&fBlocking == 0 {
+		c.setFlags(fBlocking)
+		d.blocking++
+	}
+}
+
+// ErrCycle is wrapped by every cycle and runaway-loop panic. Package
+// signals replaces it with its own at init.
+var ErrCycle = errors.New("signals: cycle")
+
+func cycleError(c *Sub) error {
+	return fmt.Errorf("%w: %s reads itself through its Tracker (directly or via other computeds)", ErrCycle, describe(c))
+}
+
+func describe(s *Sub) string {
+	kind := "computed"
+	if s.isEffect() {
+		kind = "effect"
+	}
+	if s.Name != "" {
+		return fmt.Sprintf("%s %q", kind, s.Name)
+	}
+	return "a " + kind
 }

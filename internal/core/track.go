@@ -1,0 +1,245 @@
+package core
+
+// Reads made by a running compute or effect function. The run's dependency
+// list belongs to the goroutine running it (it holds the claim), so tracking
+// takes no lock; only the first read of a node from another domain does.
+
+// Track records that the run behind t reads n: it makes n part of the run's
+// domain and, for a tracked read, links it as a dependency. It returns the
+// link, nil for an untracked read; pass it to Check once the value is
+// loaded. Lock not held. Panics with the run's abort value if the run was
+// aborted.
+func Track(t *Tracker, n *Node) *Link {
+	s := t.sub
+	if s.aborted {
+		panic(&s.abort)
+	}
+	if d := n.dom.Load(); d == nil || d != s.readDom {
+		if r := join(s, n); r != s.readDom {
+			s.readDom = r // a new epoch: the next Check revalidates
+		}
+	}
+	if t.untracked {
+		return nil
+	}
+	return link(s, n)
+}
+
+// Check reports whether the value that the run behind t loaded after Track
+// may be used: every value the run used so far, and this one, were current
+// at one moment. If it reports false, load the value again and call Check
+// again. A computed's run whose used values changed is aborted (Check
+// panics with its abort value, and the engine runs it again); an effect
+// whose used values changed runs again after this run. Lock not held.
+func Check(t *Tracker, l *Link) bool {
+	s := t.sub
+	if s.readDom.epoch.Load() != s.readEpoch {
+		if t.effect {
+			catchUp(s)
+		} else {
+			revalidate(s)
+		}
+		return false
+	}
+	if l != nil {
+		l.stamp = s.runStamp
+	}
+	return true
+}
+
+// catchUp moves an effect's readEpoch to the present after its domain
+// changed (a write or a merge), noting whether a value it used changed
+// meanwhile: it then runs again. Effects are not restarted: they have side
+// effects. Lock not held.
+func catchUp(s *Sub) {
+	d := root(s.readDom)
+	e := d.epoch.Load()
+	if !s.rerun && !usedStillCurrent(s) {
+		s.rerun = true
+	}
+	s.readDom, s.readEpoch = d, e
+}
+
+// link records that s's current run read n. Reads that repeat the previous
+// run's order reuse its links; a dependency read earlier in this run is not
+// linked twice.
+func link(s *Sub, n *Node) *Link {
+	cur := s.depsTail
+	next := s.deps
+	if cur != nil {
+		if cur.dep == n {
+			return cur
+		}
+		next = cur.nextDep
+	}
+	if next != nil && next.dep == n {
+		s.depsTail = next
+		s.nLinked++
+		if s.seenOn {
+			s.seen[n] = next
+		}
+		return next
+	}
+	if l := s.findRead(n, cur); l != nil {
+		return l
+	}
+	l := s.newLink(n, next)
+	if cur == nil {
+		s.deps = l
+	} else {
+		cur.nextDep = l
+	}
+	s.depsTail = l
+	s.nLinked++
+	s.fresh++
+	if s.seenOn {
+		s.seen[n] = l
+	}
+	return l
+}
+
+// indexAfter is how many links a run reads before duplicates are looked up
+// in a map rather than by scanning.
+const indexAfter = 8
+
+// findRead returns the link through which this run already read n, or nil.
+// cur is the last link of the run so far.
+func (s *Sub) findRead(n *Node, cur *Link) *Link {
+	switch {
+	case cur == nil:
+		return nil
+	case s.seenOn:
+		return s.seen[n]
+	case s.nLinked <= indexAfter:
+		for l := s.deps; ; l = l.nextDep {
+			if l.dep == n {
+				return l
+			}
+			if l == cur {
+				return nil
+			}
+		}
+	}
+	if s.seen == nil {
+		s.seen = make(map[*Node]*Link, 2*s.nLinked)
+	} else {
+		clear(s.seen)
+	}
+	for l := s.deps; ; l = l.nextDep {
+		s.seen[l.dep] = l
+		if l == cur {
+			break
+		}
+	}
+	s.seenOn = true
+	return s.seen[n]
+}
+
+// maxSpare bounds the links a sub keeps for its next runs.
+const maxSpare = 16
+
+func (s *Sub) newLink(n *Node, next *Link) *Link {
+	if l := s.spare; l != nil {
+		s.spare, s.nSpare = l.nextDep, s.nSpare-1
+		l.dep, l.nextDep, l.stamp = n, next, 0
+		return l
+	}
+	return &Link{dep: n, sub: s, nextDep: next}
+}
+
+// recycle keeps l, no longer subscribed, for s's next runs.
+func (s *Sub) recycle(l *Link) {
+	if s.nSpare >= maxSpare {
+		l.dep, l.nextDep = nil, nil
+		return
+	}
+	l.dep, l.nextDep = nil, s.spare
+	s.spare = l
+	s.nSpare++
+}
+
+// beginRun prepares s's dependency list for a run. Claim held.
+func beginRun(s *Sub, d *domain) {
+	s.depsTail = nil
+	s.runStamp++
+	s.nLinked = 0
+	s.seenOn = false // fresh counts on until fixLinks: an aborted attempt's links stay
+	s.aborted = false
+	s.rerun = false
+	s.readDom = d
+	s.readEpoch = d.epoch.Load()
+}
+
+// stale reports whether l's dependency is a computed that is not current.
+func stale(l *Link) bool {
+	n := l.dep
+	return n.kind() != kindSignal && !n.asSub().current()
+}
+
+// revalidate makes sure that every value s's run used is still current,
+// and moves its readEpoch to the present; if one changed it aborts the run.
+// Lock not held.
+func revalidate(s *Sub) {
+	for range 4 {
+		d := root(s.readDom)
+		e := d.epoch.Load()
+		s.readDom = d
+		if !usedStillCurrent(s) {
+			abort(s)
+		}
+		if d.fwd.Load() == nil && d.epoch.Load() == e {
+			s.readEpoch = e
+			return
+		}
+	}
+	abort(s) // writes keep coming: start again, the gate will help
+}
+
+// usedStillCurrent reports whether no value s's run used changed since its
+// readEpoch, refreshing the computeds among them first. Lock not held.
+func usedStillCurrent(s *Sub) bool {
+	for l := s.deps; l != nil; l = l.nextDep {
+		if l.stamp == s.runStamp {
+			n := l.dep
+			if n.kind() != kindSignal {
+				if c := n.asSub(); !c.current() && !refreshFor(s, c) {
+					return false
+				}
+			}
+			if n.changedAt.Load() > s.readEpoch {
+				return false
+			}
+		}
+		if l == s.depsTail {
+			break
+		}
+	}
+	return true
+}
+
+// abort unwinds s's run; the engine starts it again (a computed) or leaves
+// it queued (an effect).
+func abort(s *Sub) {
+	s.aborted = true
+	panic(&s.abort)
+}
+
+// isAbortOf reports whether p is the abort of s's run.
+func isAbortOf(p any, s *Sub) bool {
+	a, ok := p.(*abortRun)
+	return ok && a.s == s
+}
+
+// current reports, without a lock, whether computed c's cached result may be
+// used as is.
+func (c *Sub) current() bool {
+	f := c.flags.Load()
+	if f&(fHasValue|fComputing) != fHasValue {
+		return false
+	}
+	if f&fLive != 0 {
+		return f&fPending == 0
+	}
+	d := c.dom.Load()
+	return c.checkedAt.Load() == d.epoch.Load()
+}
