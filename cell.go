@@ -31,8 +31,13 @@ func (c *cell[T]) store(v T, inline bool) {
 		c.word.Store(w)
 		return
 	}
-	c.box.Store(&v)
+	c.storeBox(v)
 }
+
+// storeBox is apart so that only the boxed form moves v to the heap.
+//
+//go:noinline
+func (c *cell[T]) storeBox(v T) { c.box.Store(&v) }
 
 // inlineable reports whether values of t fit a cell's word: at most eight
 // bytes and no pointers, so that the garbage collector need not see them.

@@ -79,7 +79,7 @@ func EndBatch(t uint64, report bool) {
 		d.mu.Unlock()
 	}
 	if f != nil {
-		f.run()
+		f.run(nil)
 	}
 }
 

@@ -26,6 +26,7 @@ type domain struct {
 	blocked  []*Sub
 	flushers int // flushes responsible for queue
 	waiters  int // goroutines in cond.Wait
+	spare    *flush // a finished flush, for the next one
 	claims   int // computations claimed
 	blocking int // claims with fBlocking
 	// gate counts computations holding the writer gate; gateCh is closed
@@ -84,6 +85,13 @@ func lockRoot(d *domain) *domain {
 
 // lockDom locks n's domain, giving n one if it has none, and returns it.
 func lockDom(n *Node) *domain {
+	if d := n.dom.Load(); d != nil && d.fwd.Load() == nil {
+		d.mu.Lock()
+		if d.fwd.Load() == nil {
+			return d
+		}
+		d.mu.Unlock()
+	}
 	d := n.root()
 	if d == nil {
 		d = ensureDom(n)

@@ -33,8 +33,9 @@ func StartEffect(e *Sub) {
 	// before it began: an effect created inside a compute function that
 	// reads that very computed deadlocks, like item 11's Peek cycles.
 	f.firstRun = true
-	p, panicked := f.runEffect(d, e)
+	d, p, panicked := f.runEffect(d, e)
 	f.firstRun = false
+	d.mu.Unlock()
 	popContext(e)
 	popped = true
 	f.note(p, panicked)
@@ -49,7 +50,7 @@ func StartEffect(e *Sub) {
 			}
 		}
 	}()
-	f.run()
+	f.run(nil)
 	ok = true
 }
 
@@ -68,7 +69,7 @@ func Stop(e *Sub) {
 	}
 	f.mu.Unlock()
 	if joined {
-		f.run()
+		f.run(nil)
 		return
 	}
 	p, panicked := f.p, f.panicked

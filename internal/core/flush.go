@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,9 +21,12 @@ type flush struct {
 	doms []*domain
 	gens []uint64 // the domain's gen when it joined: older claims came before
 	done bool
+	n    atomic.Int32 // len(doms), read without mu
 
 	// The rest belongs to the flushing goroutine.
-	released    int  // doms[:released] no longer count this flush
+	local       []*domain // a copy of doms, refreshed when n moves
+	held        *domain   // the domain whose lock the flush holds, if any
+	released    int       // local[:released] no longer count this flush
 	report      bool // panics go to PanicReporter instead of being raised
 	firstRun    bool // running an effect's first run, which waits for any claim
 	p           any
@@ -34,21 +38,24 @@ type flush struct {
 	roundsStart time.Time
 }
 
-var flushes = sync.Pool{New: func() any { return &flush{done: true} }}
-
 func newFlush(report bool) *flush {
-	f := flushes.Get().(*flush)
-	f.mu.Lock()
-	f.done = false
-	f.mu.Unlock()
-	f.report = report
-	return f
+	return &flush{report: report}
 }
 
 // startFlush returns a new flush responsible for d. d locked.
 func startFlush(d *domain, report bool) *flush {
-	f := newFlush(report)
+	f := d.spare
+	if f == nil {
+		f = newFlush(report)
+	} else {
+		d.spare = nil
+		f.report = report
+		f.mu.Lock() // a writer may still try to attach to it as it was
+		f.done = false
+		f.mu.Unlock()
+	}
 	f.attach(d)
+	f.local = append(f.local, d) // as domains would copy it
 	return f
 }
 
@@ -64,7 +71,49 @@ func (f *flush) attach(d *domain) bool {
 	d.gen++
 	f.doms = append(f.doms, d)
 	f.gens = append(f.gens, d.gen)
+	f.n.Store(int32(len(f.doms)))
 	return true
+}
+
+// domains returns f's domains, as seen by the flushing goroutine.
+func (f *flush) domains() []*domain {
+	if int(f.n.Load()) != len(f.local) {
+		f.mu.Lock()
+		f.local = append(f.local[:0], f.doms...)
+		f.mu.Unlock()
+	}
+	return f.local
+}
+
+// lockRoot locks the root of d's domain for the flushing goroutine, keeping
+// the lock it holds if it is that one's.
+func (f *flush) lockRoot(d *domain) *domain {
+	if h := f.held; h != nil {
+		if root(d) == h { // no merge can move h while it is locked
+			return h
+		}
+		h.mu.Unlock()
+		f.held = nil
+	}
+	d = lockRoot(d)
+	f.held = d
+	return d
+}
+
+// lockDom is lockRoot for n's domain.
+func (f *flush) lockDom(n *Node) *domain {
+	if h := f.held; h != nil && n.root() == h {
+		return h
+	}
+	return f.lockRoot(n.root())
+}
+
+// unlock releases the lock f holds, if any.
+func (f *flush) unlock() {
+	if h := f.held; h != nil {
+		f.held = nil
+		h.mu.Unlock()
+	}
 }
 
 // genOf returns the gen of root domain d when it joined f; claims before
@@ -90,9 +139,11 @@ func (f *flush) note(p any, panicked bool) {
 
 // run runs the due effects of f's domains round by round until none can
 // run, then raises the first panic of an effect, cleanup or scheduler (or
-// reports it, if f.report). Lock not held. If user code calls
-// runtime.Goexit, the rest of the flush continues on a new goroutine.
-func (f *flush) run() {
+// reports it, if f.report). h is a domain whose lock the caller holds, or
+// nil; run releases it. If user code calls runtime.Goexit, the rest of the
+// flush continues on a new goroutine.
+func (f *flush) run(h *domain) {
+	f.held = h
 	normal := false
 	defer func() {
 		if !normal {
@@ -102,6 +153,7 @@ func (f *flush) run() {
 	for {
 		if f.rounds >= maxRounds {
 			// Every one of the last rounds was fed by the one before.
+			f.unlock()
 			if f.fedFromOutside(time.Since(f.roundsStart) / time.Duration(f.rounds-1)) {
 				f.rounds, f.roundsStart = 1, time.Now()
 			} else {
@@ -120,13 +172,15 @@ func (f *flush) run() {
 		}
 		progress := false
 		for f.pos = 0; f.pos < len(f.round); f.pos++ {
-			if f.handle(f.round[f.pos]) {
+			e := f.round[f.pos]
+			f.round[f.pos] = nil // no stale reference keeps e alive
+			if f.handle(e) {
 				progress = true
 			}
 		}
-		clear(f.round)
 		f.round = f.round[:0]
 		if len(f.toSchedule) > 0 {
+			f.unlock()
 			f.handOver()
 		}
 		if progress {
@@ -137,7 +191,7 @@ func (f *flush) run() {
 	}
 	normal = true
 	p, panicked, report := f.p, f.panicked, f.report
-	f.recycle()
+	f.recycle() // releases the lock it holds
 	if panicked {
 		if report {
 			reportPanic(p)
@@ -147,21 +201,32 @@ func (f *flush) run() {
 	}
 }
 
-// recycle returns a finished f to the pool.
+// recycle keeps a finished f as the spare of the domain whose lock it
+// holds, and releases that lock.
 func (f *flush) recycle() {
 	clear(f.doms)
-	f.doms, f.gens = f.doms[:0], f.gens[:0]
+	clear(f.local)
+	f.doms, f.gens, f.local = f.doms[:0], f.gens[:0], f.local[:0]
+	f.n.Store(0)
 	f.released, f.p, f.panicked, f.rounds, f.pos, f.firstRun = 0, nil, false, 0, 0, false
-	flushes.Put(f)
+	if h := f.held; h != nil {
+		f.held = nil
+		if h.spare == nil {
+			h.spare = f
+		}
+		h.mu.Unlock()
+	}
 }
 
 // interrupted hands the rest of a flush cut short by runtime.Goexit (or an
 // engine panic) to a new goroutine. Lock not held.
 func (f *flush) interrupted() {
 	for _, e := range f.round[min(f.pos+1, len(f.round)):] {
-		d := lockDom(&e.Node)
-		d.queue = append(d.queue, e)
-		d.mu.Unlock()
+		if e != nil {
+			d := lockDom(&e.Node)
+			d.queue = append(d.queue, e)
+			d.mu.Unlock()
+		}
 	}
 	clear(f.round)
 	f.round = f.round[:0]
@@ -178,23 +243,24 @@ func (f *flush) interrupted() {
 	}
 	f.toSchedule = f.toSchedule[:0]
 	f.report = true
-	go f.run()
+	f.held = nil // user code ran without it
+	go f.run(nil)
 }
 
 // collect takes the queues of f's domains as the next round, in creation
 // order.
 func (f *flush) collect() {
-	f.mu.Lock()
-	doms := f.doms[f.released:]
-	f.mu.Unlock()
-	for _, d := range doms {
-		d = lockRoot(d)
-		if len(d.queue) > 0 {
-			f.round = append(f.round, d.queue...)
-			clear(d.queue)
-			d.queue = d.queue[:0]
+	for _, d := range f.domains()[f.released:] {
+		d = f.lockRoot(d)
+		switch q := d.queue; {
+		case len(q) == 0:
+		case len(f.round) == 0: // take the queue, give it the empty round
+			f.round, d.queue = q, f.round[:0]
+		default:
+			f.round = append(f.round, q...)
+			clear(q)
+			d.queue = q[:0]
 		}
-		d.mu.Unlock()
 	}
 	if len(f.round) > 1 && !slices.IsSortedFunc(f.round, byID) {
 		slices.SortFunc(f.round, byID)
@@ -214,25 +280,19 @@ func byID(a, b *Sub) int {
 // finish releases f's domains that have nothing f can run, and reports
 // whether f is done. Effects held back by a batch are registered with it.
 func (f *flush) finish() bool {
-	f.mu.Lock()
-	doms := f.doms
-	f.mu.Unlock()
+	doms := f.domains()
 	for ; f.released < len(doms); f.released++ {
-		d := lockRoot(doms[f.released])
+		d := f.lockRoot(doms[f.released])
 		if runnable(d) {
-			d.mu.Unlock()
 			return false
 		}
 		d.flushers--
-		d.mu.Unlock()
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.doms) > len(doms) {
-		return false // a domain joined meanwhile
-	}
-	f.done = true
-	return true
+	joined := len(f.doms) > len(doms) // a domain joined meanwhile
+	f.done = !joined
+	f.mu.Unlock()
+	return !joined
 }
 
 // runnable reports whether d's queue holds an effect that no open batch
@@ -249,51 +309,53 @@ func runnable(d *domain) bool {
 // handle runs e if it is due, and reports whether it took e off the queue
 // (false: e waits for a batch). Lock not held.
 func (f *flush) handle(e *Sub) bool {
-	d := lockDom(&e.Node)
+	d := f.lockDom(&e.Node)
 	fl := e.flags.Load()
 	if fl&fQueued == 0 {
-		d.mu.Unlock()
 		return true
 	}
 	fl &^= fQueued
 	switch {
 	case fl&fStopped != 0:
 		e.flags.Store(fl &^ fPending)
-		d.mu.Unlock()
 		return true
 	case fl&fComputing != 0:
 		// Running elsewhere (a scheduled run): it goes round again when
 		// done, if it was marked meanwhile.
 		e.flags.Store(fl)
-		d.mu.Unlock()
 		return true
 	case e.due != 0 && batchHeld(e.due):
+		e.flags.Store(fl | fQueued)
 		d.queue = append(d.queue, e) // the batches' end, or this flush, runs it
-		d.mu.Unlock()
 		return false
 	case e.sched != nil:
 		e.flags.Store(fl &^ fPending)
 		f.toSchedule = append(f.toSchedule, e)
-		d.mu.Unlock()
 		return true
 	}
 	e.flags.Store(fl&^fPending | fComputing)
-	e.fl.Store(f)
+	if e.fl.Load() != f {
+		e.fl.Store(f) // left set after the run: attribution checks fRunning
+	}
+	f.held = nil // the calls below may release it; they return it locked
 	if fl&fHasValue != 0 {
 		var st status
 		d, st = f.checkEffect(d, e)
 		switch st {
 		case stOK:
-			d = f.endCheck(d, e)
-			d.mu.Unlock()
+			f.held = f.endCheck(d, e)
 			return true
 		case stBlocked:
 			f.block(d, e)
-			d.mu.Unlock()
+			f.held = d
 			return true
 		}
 	}
-	f.note(f.runEffect(d, e))
+	var p any
+	var panicked bool
+	d, p, panicked = f.runEffect(d, e)
+	f.held = d
+	f.note(p, panicked)
 	return true
 }
 
@@ -304,6 +366,24 @@ func (f *flush) checkEffect(d *domain, e *Sub) (rd *domain, st status) {
 	if d.claims > 0 && dependsOnOlderClaim(d, e, f) {
 		return d, stBlocked
 	}
+	// Most effects read signals and current computeds: no user code runs,
+	// so the deferred call below is not needed.
+	checked := e.checkedAt.Load()
+	for l := e.deps; l != nil; l = l.nextDep {
+		n := l.dep
+		if n.kind() != kindSignal && !n.asSub().currentIn(d) {
+			return f.checkEffectSlow(d, e)
+		}
+		if n.changedAt.Load() > checked {
+			return d, stChanged
+		}
+	}
+	e.checkedAt.Store(d.epoch.Load())
+	return d, stOK
+}
+
+// checkEffectSlow is checkEffect when computations may run.
+func (f *flush) checkEffectSlow(d *domain, e *Sub) (rd *domain, st status) {
 	checking := true
 	defer func() {
 		if !checking {
@@ -382,57 +462,33 @@ func requeue(d *domain, e *Sub) {
 
 // runEffect runs e's cleanups, then e's function, and ends its claim. It
 // returns the function's own panic. e claimed, e.fl set; lock held on
-// entry, not on return.
-func (f *flush) runEffect(d *domain, e *Sub) (p any, panicked bool) {
+// entry, released around user code, and held on return (the domain is
+// returned).
+func (f *flush) runEffect(d *domain, e *Sub) (_ *domain, p any, panicked bool) {
 	if e.flags.Load()&fStopped != 0 { // stopped while it was checked
-		d = f.endRun(d, e)
-		d.mu.Unlock()
-		return nil, false
+		return f.endRun(d, e), nil, false
 	}
 	e.setFlags(fRunning)
-	done := false
-	defer func() {
-		if !done { // runtime.Goexit: count the run as done
-			d := lockDom(&e.Node)
-			fixLinks(d, e)
-			e.checkedAt.Store(e.readEpoch)
-			e.setFlags(fHasValue)
-			d = f.endRun(d, e)
-			d.mu.Unlock()
-		}
-	}()
-	if cs := e.cleanups; len(cs) > 0 {
-		e.cleanups = nil
-		d.mu.Unlock()
-		f.note(runCleanups(cs))
-		d = lockDom(&e.Node)
-		if e.cleanups == nil {
-			clear(cs)
-			e.cleanups = cs[:0] // reuse the slice
-		}
-		if e.flags.Load()&fStopped != 0 { // stopped by a cleanup: no run
-			done = true
-			d = f.endRun(d, e)
-			d.mu.Unlock()
-			return nil, false
+	if len(e.cleanups) > 0 {
+		var stopped bool
+		if d, stopped = f.runCleanupsFirst(d, e); stopped {
+			return f.endRun(d, e), nil, false
 		}
 	}
 	beginRun(e, d)
 	d.mu.Unlock()
 	t0, obs := startObserving()
-	_, p, panicked = runUser(e, false)
+	p, panicked = f.runUser(e)
 	if obs && !e.aborted {
 		hookRun(e, t0, true, panicked, p)
 	}
 	d = lockDom(&e.Node)
-	done = true
 	if e.aborted {
 		// It read a computation that may be this flush's caller: it runs
 		// again once that computation ends.
 		fixLinks(d, e)
 		f.block(d, e)
-		d.mu.Unlock()
-		return nil, false
+		return d, nil, false
 	}
 	fixLinks(d, e)
 	e.setFlags(fHasValue)
@@ -459,9 +515,67 @@ func (f *flush) runEffect(d *domain, e *Sub) (p any, panicked bool) {
 	if panicked {
 		e.lastPanic, e.panicked = p, true
 	}
-	d = f.endRun(d, e)
+	return f.endRun(d, e), p, panicked
+}
+
+// runCleanupsFirst runs e's cleanups before its next run, and reports
+// whether one of them stopped it. Lock held; released meanwhile.
+func (f *flush) runCleanupsFirst(d *domain, e *Sub) (_ *domain, stopped bool) {
+	cs := e.cleanups
+	e.cleanups = nil
 	d.mu.Unlock()
-	return p, panicked
+	done := false
+	defer func() {
+		if !done { // runtime.Goexit in a cleanup: the run is skipped
+			d := lockDom(&e.Node)
+			d = f.endRun(d, e)
+			d.mu.Unlock()
+		}
+	}()
+	f.note(runCleanups(cs))
+	done = true
+	d = lockDom(&e.Node)
+	if e.cleanups == nil {
+		clear(cs)
+		e.cleanups = cs[:0] // reuse the slice
+	}
+	return d, e.flags.Load()&fStopped != 0
+}
+
+// runUser calls effect e's function without any lock. It reports a panic
+// rather than raising it, except the abort of another run passing through.
+// If the function panics with its own run's abort, or recovered it,
+// e.aborted is set and nothing is reported. If the function calls
+// runtime.Goexit, the run counts as done, e's claim ends, and runUser does
+// not return (the flush's deferred call hands its rest to a new goroutine).
+func (f *flush) runUser(e *Sub) (p any, panicked bool) {
+	panicked = true
+	defer func() {
+		if !panicked {
+			return
+		}
+		r := recover()
+		if r == nil { // runtime.Goexit
+			d := lockDom(&e.Node)
+			fixLinks(d, e)
+			e.checkedAt.Store(e.readEpoch)
+			e.setFlags(fHasValue)
+			d = f.endRun(d, e)
+			d.mu.Unlock()
+			return
+		}
+		if a, ok := r.(*abortRun); ok && a.s != e {
+			panic(r)
+		}
+		if e.aborted {
+			panicked, p = false, nil
+			return
+		}
+		p = r
+	}()
+	e.impl.Compute(&e.tr, false)
+	panicked = false
+	return
 }
 
 // endRun ends the claim of e after its run: a stopped e is disposed of, one
@@ -583,19 +697,19 @@ func RunScheduled(e *Sub) (p any, panicked bool) {
 	switch st {
 	case stOK:
 		d = f.endCheck(d, e)
-		d.mu.Unlock()
 	case stBlocked:
 		f.block(d, e)
-		d.mu.Unlock()
 	default:
-		p, panicked = f.runEffect(d, e)
+		d, p, panicked = f.runEffect(d, e)
 		if e.selfFed >= maxSelfFed {
+			d.mu.Unlock()
 			if err := selfFedLoop(e); err != nil && !panicked {
 				p, panicked = err, true
 			}
+			d = nil
 		}
 	}
-	f.run()
+	f.run(d)
 	return p, panicked
 }
 

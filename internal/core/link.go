@@ -26,7 +26,7 @@ func subscribe(d *domain, l *Link) {
 func activate(d *domain, c *Sub) {
 	f := c.flags.Load()
 	if f&fComputing != 0 {
-		c.flags.Store(f | fLive | fPending)
+		c.flags.Store(f | fLive | fPending | fRelink)
 		return
 	}
 	if !c.currentIn(d) {
@@ -66,7 +66,7 @@ func unsubscribe(d *domain, l *Link) {
 func deactivate(d *domain, c *Sub) {
 	f := c.flags.Load()
 	if f&fComputing != 0 {
-		c.flags.Store(f &^ fLive)
+		c.flags.Store(f&^fLive | fRelink)
 		return
 	}
 	if f&(fPending|fHasValue) == fHasValue {
@@ -98,22 +98,12 @@ func fixLinks(d *domain, s *Sub) {
 		s.recycle(l)
 		l = next
 	}
-	if s.fresh > 0 {
+	if f := s.flags.Load(); s.fresh > 0 || f&fRelink != 0 {
+		s.flags.Store(f &^ fRelink)
 		resubscribe(d, s)
-	} else {
-		fixLive(d, s)
 	}
 	s.fresh = 0
 	s.seenOn = false
-}
-
-// fixLive subscribes or unsubscribes s's links if s became live or stopped
-// being live while it was claimed (activate and deactivate leave that to
-// the claim's end). Lock held.
-func fixLive(d *domain, s *Sub) {
-	if l := s.deps; l != nil && l.subscribed != s.live() {
-		resubscribe(d, s)
-	}
 }
 
 // resubscribe puts every link of s in its dependency's subscriber list if s

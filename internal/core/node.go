@@ -44,6 +44,9 @@ const (
 	// fRunning: the claimed effect's cleanups or function are running (as
 	// opposed to its dependencies being checked).
 	fRunning uint32 = 1 << 11
+	// fRelink: the computed became live, or stopped being live, while it
+	// was claimed; the claim's end subscribes or unsubscribes its links.
+	fRelink uint32 = 1 << 12
 
 	// FlagUser is the first bit the typed layer may use.
 	FlagUser uint32 = 1 << 16
@@ -155,6 +158,7 @@ type Sub struct {
 	abort    abortRun
 	aborted  bool
 	rerun    bool // an effect's run used a value that changed meanwhile
+	inRun    bool // a claimed computed is running its function. Domain lock.
 	attempts uint8
 	gated    uint8
 	// selfFed counts consecutive scheduled runs that made the effect due

@@ -85,64 +85,59 @@ func (c *Sub) Current() bool { return c.current() }
 // is the evaluation on whose behalf c is read (nil for none). d is c's
 // domain, locked; refresh returns it (or the domain it was merged into)
 // locked. The lock is released around user code.
+//
+// No deferred call guards the claim: if user code further down calls
+// runtime.Goexit (or an outer run's abort passes through), the run that
+// was interrupted releases the claims of the evaluations above it that
+// were only checking (see abandon).
 func refresh(d *domain, c, ctx *Sub) (*domain, status) {
-	for {
-		if c.flags.Load()&fComputing == 0 {
-			if c.currentIn(d) {
-				return d, stOK
-			}
-			break
-		}
+	f := c.flags.Load()
+	if f&(fHasValue|fComputing|fLive|fPending) == fHasValue|fLive {
+		return d, stOK // live and not marked
+	}
+	for f&fComputing != 0 {
 		if inChain(ctx, c) || waitCloses(ctx, c) {
 			return d, stCycle
 		}
-		if f := flushOf(ctx); f != nil && olderClaim(d, c, f) {
+		if fl := flushOf(ctx); fl != nil && olderClaim(d, c, fl) {
 			setBlocking(d, c)
 			return d, stBlocked
 		}
 		d = wait(d, ctx, c)
+		f = c.flags.Load()
 	}
-	return claimAndRefresh(d, c, ctx)
-}
-
-func claimAndRefresh(d *domain, c, ctx *Sub) (_ *domain, st status) {
+	if c.currentIn(d) {
+		return d, stOK
+	}
 	claim(d, c, ctx)
-	if c.flags.Load()&fHasValue == 0 {
-		return recompute(d, c), stOK
-	}
-	checking := true
-	defer func() {
-		if checking { // a panic or Goexit passed through the check
-			d := lockDom(&c.Node)
-			d = release(d, c)
-			d.mu.Unlock()
+	if f&fHasValue != 0 {
+		var st status
+		d, st = check(d, c)
+		if st != stChanged {
+			if st == stBlocked && c.flags.Load()&fLive != 0 {
+				c.setFlags(fPending) // not verified: check again next time
+			}
+			return release(d, c), st
 		}
-	}()
-	d, st = check(d, c)
-	if st == stChanged {
-		checking = false
-		return recompute(d, c), stOK
 	}
-	if st == stBlocked && c.flags.Load()&fLive != 0 {
-		c.setFlags(fPending) // not verified: check again next time
-	}
-	checking = false
-	return release(d, c), st
+	return recompute(d, c), stOK
 }
 
 // currentIn is current with c's domain d locked.
 func (c *Sub) currentIn(d *domain) bool {
 	f := c.flags.Load()
-	if f&(fHasValue|fComputing) != fHasValue {
+	switch {
+	case f&(fHasValue|fComputing) != fHasValue:
 		return false
-	}
-	if f&fLive != 0 {
+	case f&fLive != 0:
 		return f&fPending == 0
+	case c.checkedAt.Load() == d.epoch.Load():
+		return true
 	}
 	if c.dom.Load() != d {
-		c.dom.Store(d)
+		c.dom.Store(d) // shorten its path for the lock-free check
 	}
-	return c.checkedAt.Load() == d.epoch.Load()
+	return false
 }
 
 // claim marks c as being computed by the calling goroutine. Lock held.
@@ -174,15 +169,16 @@ func release(d *domain, c *Sub) *domain {
 	if d.waiters > 0 {
 		d.cond.Broadcast()
 	}
-	fixLive(d, c)
+	if f&fRelink != 0 {
+		c.clearFlags(fRelink)
+		resubscribe(d, c)
+	}
 	if f&fBlocking != 0 && len(d.blocked) > 0 {
 		d.queue = append(d.queue, d.blocked...)
 		clear(d.blocked)
 		d.blocked = d.blocked[:0]
 		if d.flushers == 0 {
-			fl := startFlush(d, true)
-			d.mu.Unlock()
-			fl.run()
+			startFlush(d, true).run(d)
 			d = lockDom(&c.Node)
 		}
 	}
@@ -225,26 +221,23 @@ func check(d *domain, s *Sub) (*domain, status) {
 const (
 	gateAfter = 2
 	gateFirst = time.Millisecond
-	maxGated  = 10
+	maxGated  = 8
 )
 
 // recompute runs c's function and caches its result or its panic. c is
 // claimed; the claim is released on return. Lock held; released around
-// user code; returns the domain locked.
+// user code; returns the domain locked. If the function calls
+// runtime.Goexit, or an outer run's abort passes through it, runCompute
+// abandons c and the evaluations above it that were only checking.
 func recompute(d *domain, c *Sub) *domain {
-	c.attempts, c.gated = 0, 0
-	gated := false
-	done := false
-	defer func() {
-		if !done { // Goexit, or an outer run's abort passing through
-			abandon(c, gated)
-		}
-	}()
+	if c.attempts|c.gated != 0 {
+		c.attempts, c.gated = 0, 0
+	}
 	for {
+		gated := false
 		if c.attempts >= gateAfter {
 			if c.gated >= maxGated {
 				d = commitCompute(d, c, false, true, starved(c))
-				done = true
 				return release(d, c)
 			}
 			c.gated++
@@ -253,16 +246,17 @@ func recompute(d *domain, c *Sub) *domain {
 		}
 		hadValue := c.flags.Load()&(fHasValue|fPanicked) == fHasValue
 		beginRun(c, d)
+		c.inRun = true
 		d.mu.Unlock()
 		t0, obs := startObserving()
-		changed, p, panicked := runUser(c, hadValue)
+		changed, p, panicked := runCompute(c, hadValue, gated)
 		if obs && !c.aborted {
 			hookRun(c, t0, changed || panicked, panicked, p)
 		}
 		d = lockDom(&c.Node)
+		c.inRun = false
 		if gated {
 			releaseGate(d)
-			gated = false
 		}
 		if c.aborted {
 			c.impl.Settle(false)
@@ -270,9 +264,40 @@ func recompute(d *domain, c *Sub) *domain {
 			continue
 		}
 		d = commitCompute(d, c, changed, panicked, p)
-		done = true
 		return release(d, c)
 	}
+}
+
+// runCompute calls computed c's function (and, if it held a value, its
+// equality) without any lock. It reports a panic rather than raising it.
+// If the function panics with its own run's abort, or recovered it,
+// c.aborted is set and nothing is reported. If it calls runtime.Goexit, or
+// another run's abort passes through, c is abandoned and runCompute does
+// not return.
+func runCompute(c *Sub, hadValue, gated bool) (changed bool, p any, panicked bool) {
+	panicked = true
+	defer func() {
+		if !panicked {
+			return
+		}
+		r := recover()
+		if r == nil { // runtime.Goexit
+			abandon(c, gated)
+			return
+		}
+		if a, ok := r.(*abortRun); ok && a.s != c {
+			abandon(c, gated)
+			panic(r)
+		}
+		if c.aborted {
+			panicked, p = false, nil
+			return
+		}
+		p = r
+	}()
+	changed = c.impl.Compute(&c.tr, hadValue)
+	panicked = false
+	return
 }
 
 // starved is the panic of a computation that kept being invalidated.
@@ -301,8 +326,12 @@ func commitCompute(d *domain, c *Sub, changed, panicked bool, p any) *domain {
 		stampChange(d, &c.Node)
 	case changed || f&fPanicked != 0:
 		c.impl.Settle(true)
-		c.errp.Store(nil)
-		c.flags.Store(f&^fPanicked | fHasValue)
+		if f&fPanicked != 0 {
+			c.errp.Store(nil)
+		}
+		if f&(fPanicked|fHasValue) != fHasValue {
+			c.flags.Store(f&^fPanicked | fHasValue)
+		}
 		stampChange(d, &c.Node)
 	default:
 		c.impl.Settle(false)
@@ -356,7 +385,11 @@ func usedChangedSince(d *domain, s *Sub) (definitely, possibly bool) {
 
 // abandon ends c's claim after its run was cut short by runtime.Goexit or
 // by the abort of an outer run: c keeps no value, and is run again when
-// next read. Lock not held.
+// next read. The evaluations above it on the same goroutine that were only
+// checking their dependencies have no deferred call of their own: abandon
+// releases their claims too, up to the first one running its function
+// (whose runCompute does the same) or an effect (whose flush does). Lock
+// not held.
 func abandon(c *Sub, gated bool) {
 	d := lockDom(&c.Node)
 	if gated {
@@ -365,44 +398,37 @@ func abandon(c *Sub, gated bool) {
 	c.impl.Settle(false)
 	fixLinks(d, c)
 	c.errp.Store(nil)
+	c.inRun = false
 	c.clearFlags(fHasValue | fPanicked)
 	if c.flags.Load()&fLive != 0 {
 		c.clearFlags(fPending)
 		mark(d, c)
 	}
 	d.epoch.Add(1) // whoever saw its previous value checks again
-	d = release(d, c)
+	p := c.parent
+	d = releaseQuietly(d, c)
+	for p != nil && !p.isEffect() {
+		if p.flags.Load()&fComputing == 0 || p.inRun {
+			break
+		}
+		next := p.parent
+		d = releaseQuietly(d, p)
+		p = next
+	}
 	d.mu.Unlock()
 }
 
-// runUser calls the user's function, and for a computed that held a value
-// the user's equality, without any lock. It reports a panic rather than
-// raising it, except the abort of another run passing through. If the
-// function panics with its own run's abort, or recovered it, s.aborted
-// is set and nothing is reported. If the function calls runtime.Goexit,
-// runUser does not return.
-func runUser(s *Sub, hadValue bool) (changed bool, p any, panicked bool) {
-	panicked = true
-	defer func() {
-		if !panicked {
-			return
-		}
-		r := recover()
-		if r == nil { // runtime.Goexit: the callers' deferred calls clean up
-			return
-		}
-		if a, ok := r.(*abortRun); ok && a.s != s {
-			panic(r)
-		}
-		if s.aborted {
-			panicked, p = false, nil
-			return
-		}
-		p = r
-	}()
-	changed = s.impl.Compute(&s.tr, hadValue)
-	panicked = false
-	return
+// releaseQuietly is release without running effects: it is called while
+// runtime.Goexit or a panic unwinds; the next write or read runs them.
+func releaseQuietly(d *domain, c *Sub) *domain {
+	if c.flags.Load()&fBlocking != 0 {
+		d.queue = append(d.queue, d.blocked...)
+		clear(d.blocked)
+		d.blocked = d.blocked[:0]
+		c.clearFlags(fBlocking)
+		d.blocking--
+	}
+	return release(d, c)
 }
 
 // wait blocks until a claim in d ends. ctx is the evaluation that waits,

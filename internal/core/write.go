@@ -82,12 +82,15 @@ func (w *Writer) Commit() {
 			f = startFlush(d, false)
 		}
 	}
-	d.mu.Unlock()
 	if observing.Load() {
+		d.mu.Unlock()
 		hookWrite(n)
+		d = nil
 	}
 	if f != nil {
-		f.run()
+		f.run(d) // the flush starts with the lock the write holds
+	} else if d != nil {
+		d.mu.Unlock()
 	}
 }
 
@@ -96,10 +99,10 @@ func (w *Writer) Commit() {
 func (w *Writer) attach(d *domain) bool {
 	e := w.ctx
 	if e == nil {
-		e = w.n.writer.Load()
-	}
-	if e == nil {
-		return false
+		// The effect that wrote n during its first run, if it runs now.
+		if e = w.n.writer.Load(); e == nil || e.flags.Load()&fRunning == 0 {
+			return false
+		}
 	}
 	f := e.fl.Load()
 	return f != nil && f.attach(d)
