@@ -1,6 +1,7 @@
 package signals_test
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 
@@ -110,4 +111,29 @@ func BenchmarkDiamondTraced(b *testing.B) {
 		signals.EnableTiming(false)
 	}()
 	BenchmarkDiamond(b)
+}
+
+// BenchmarkFanInFirstRead: the first evaluation of a computed over n
+// distinct signals, which links n dependencies. Its cost should grow
+// linearly with n.
+func BenchmarkFanInFirstRead(b *testing.B) {
+	for _, n := range []int{10_000, 40_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			srcs := make([]*signals.Signal[int], n)
+			for i := range srcs {
+				srcs[i] = signals.New(i)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				sum := signals.NewComputed(func(t *signals.Tracker) int {
+					total := 0
+					for _, s := range srcs {
+						total += s.Get(t)
+					}
+					return total
+				})
+				sinkInt = sum.Peek()
+			}
+		})
+	}
 }
