@@ -400,3 +400,65 @@ func TestItem14_EveryFunctionIsSafeForConcurrentUse(t *testing.T) {
 	})
 	assert.Equal(t, c.Peek(), 2*s.Peek())
 }
+
+// TestGlitchFreedomWhileMarksPropagate widens the window between a write
+// moving its domain's epoch on and its marks reaching a computed: b is
+// the last of a thousand live subscribers of a. A run that revalidated in
+// that window, trusting b as unmarked, would accept b's old value with c's
+// new one. Writers mark before they move the epoch, so none can. b and c
+// are kept live by an effect that a Manual scheduler never runs, so that
+// the writer's flush does not compute d itself: the reader does, while the
+// writer writes.
+func TestGlitchFreedomWhileMarksPropagate(t *testing.T) {
+	const scale = 1_000_000
+	a := signals.New(0)
+	fillers := make([]*signals.Computed[int], 1000) // subscribers of a before b
+	for i := range fillers {
+		fillers[i] = signals.NewComputed(func(tr *signals.Tracker) int { return a.Get(tr) })
+	}
+	b := signals.NewComputed(func(tr *signals.Tracker) int { return a.Get(tr) })
+	c := signals.NewComputed(func(tr *signals.Tracker) int { return a.Get(tr) * scale })
+	keep := signals.NewEffect(func(tr *signals.Tracker) {
+		for _, f := range fillers {
+			f.Get(tr)
+		}
+		b.Get(tr)
+		c.Get(tr)
+	}, signals.WithScheduler(signals.NewManual()))
+	defer keep.Stop()
+	z := signals.New(0) // read between b and c: each read may revalidate
+	var mixed atomic.Int32
+	d := signals.NewComputed(func(tr *signals.Tracker) int {
+		x := b.Get(tr)
+		for range 20 {
+			z.Get(tr)
+			runtime.Gosched()
+		}
+		y := c.Get(tr)
+		if y != x*scale {
+			mixed.Add(1)
+		}
+		return x + y
+	})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 1; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+				a.Set(i % scale)
+			}
+		}
+	})
+	withDeadline(t, time.Minute, func() {
+		for a.Peek() < 20000 { // until the writer wrote 20,000 times
+			d.Peek()
+		}
+	})
+	close(stop)
+	wg.Wait()
+	assert.Zero(t, mixed.Load(), "a computation combined b and c from different writes")
+	t.Logf("%d runs of the computation under 20,000 writes", signals.Inspect(d).Runs)
+}
