@@ -462,3 +462,63 @@ func TestGlitchFreedomWhileMarksPropagate(t *testing.T) {
 	assert.Zero(t, mixed.Load(), "a computation combined b and c from different writes")
 	t.Logf("%d runs of the computation under 20,000 writes", signals.Inspect(d).Runs)
 }
+
+// TestUpdateIsAtomicInAGraph hammers Update on a signal that has a
+// dependent, so that its writes go through its domain: a write that
+// stamped its change outside the domain's lock would let a racing Update
+// pass its compare-and-set on a stale stamp and lose an increment.
+func TestUpdateIsAtomicInAGraph(t *testing.T) {
+	const n, m = 4, 20_000
+	s := signals.New(0)
+	c := signals.NewComputed(func(tr *signals.Tracker) int { return s.Get(tr) })
+	e := signals.NewEffect(func(tr *signals.Tracker) { c.Get(tr) })
+	defer e.Stop()
+	withDeadline(t, time.Minute, func() {
+		goN(n, func(int) {
+			for range m {
+				s.Update(inc)
+			}
+		})
+	})
+	assert.Equal(t, n*m, s.Peek(), "an increment was lost")
+	assert.Equal(t, n*m, c.Peek())
+}
+
+// TestAbortedAttemptKeepsItsNewDependencies: a live computed's attempt
+// reads a new dependency and is then restarted (a value it used changed);
+// the next attempt reads it again, now through the link the aborted one
+// made. That link must be subscribed when the run commits, or a later
+// write to it would never reach the computed.
+func TestAbortedAttemptKeepsItsNewDependencies(t *testing.T) {
+	withDeadline(t, 30*time.Second, func() {
+		a, b, z := signals.New(0), signals.New(0), signals.New(0)
+		var attempts atomic.Int32
+		read, wrote := make(chan struct{}), make(chan struct{})
+		c := signals.NewComputed(func(tr *signals.Tracker) int {
+			v := a.Get(tr)
+			if v == 0 {
+				return 0
+			}
+			w := b.Get(tr) // a new dependency
+			if attempts.Add(1) == 1 {
+				read <- struct{}{}
+				<-wrote // a changed meanwhile: the next read aborts this attempt
+			}
+			z.Get(tr)
+			return v + w
+		})
+		var seen atomic.Int64
+		e := signals.NewEffect(func(tr *signals.Tracker) { seen.Store(int64(c.Get(tr))) })
+		defer e.Stop()
+		done := make(chan struct{})
+		go func() { a.Set(1); close(done) }() // the effect's run recomputes c
+		<-read
+		a.Set(2)
+		close(wrote)
+		<-done
+		require.Equal(t, int64(2), seen.Load())
+		require.Equal(t, int32(2), attempts.Load(), "the first attempt was restarted")
+		b.Set(10)
+		assert.Equal(t, int64(12), seen.Load(), "a write to the dependency the aborted attempt linked reaches c")
+	})
+}

@@ -200,3 +200,39 @@ func TestItem21_ABlockedComputationDoesNotBlockUnrelatedReaders(t *testing.T) {
 		assert.Equal(t, 1, slow.Peek())
 	})
 }
+
+// An effect that wrote a signal in its first run has that signal's
+// effects batched with its own runs, but only while it runs. A write to
+// that signal from another goroutine at any other time runs its effects
+// itself, even while the effect's graph is busy with a slow flush (here w
+// does not write x in the run the flush made).
+func TestItem21_AWriteIsAttributedOnlyToARunningEffect(t *testing.T) {
+	withDeadline(t, 30*time.Second, func() {
+		src, x := signals.New(0), signals.New(0)
+		w := signals.NewEffect(func(tr *signals.Tracker) {
+			if v := src.Get(tr); v%2 == 0 {
+				x.Set(v) // written in the first run: x is remembered as w's
+			}
+		})
+		defer w.Stop()
+		inSlow, release := make(chan struct{}), make(chan struct{})
+		slow := signals.NewEffect(func(tr *signals.Tracker) { // w's graph, after w
+			if src.Get(tr) == 1 {
+				close(inSlow)
+				<-release
+			}
+		})
+		defer slow.Stop()
+		var seen atomic.Int64
+		r := signals.NewEffect(func(tr *signals.Tracker) { seen.Store(int64(x.Get(tr))) })
+		defer r.Stop()
+
+		done := make(chan struct{})
+		go func() { src.Set(1); close(done) }()
+		<-inSlow // w ran without writing x; the flush of w's graph is busy in slow
+		x.Set(5)
+		assert.Equal(t, int64(5), seen.Load(), "x's effect ran before x.Set returned")
+		close(release)
+		<-done
+	})
+}

@@ -27,8 +27,8 @@ type flush struct {
 	local       []*domain // a copy of doms, refreshed when n moves
 	held        *domain   // the domain whose lock the flush holds, if any
 	released    int       // local[:released] no longer count this flush
-	report      bool // panics go to PanicReporter instead of being raised
-	firstRun    bool // running an effect's first run, which waits for any claim
+	report      bool      // panics go to PanicReporter instead of being raised
+	firstRun    bool      // running an effect's first run, which waits for any claim
 	p           any
 	panicked    bool
 	round       []*Sub
@@ -429,7 +429,6 @@ func dependsOnOlderClaim(d *domain, e *Sub, f *flush) bool {
 // Lock held.
 func (f *flush) block(d *domain, e *Sub) {
 	e.flags.Store(e.flags.Load()&^(fComputing|fRunning) | fQueued | fPending)
-	e.fl.Store(nil)
 	d.blocked = append(d.blocked, e)
 	if d.blocking == 0 { // the claims it waited for ended meanwhile
 		d.queue = append(d.queue, d.blocked...)
@@ -443,8 +442,7 @@ func (f *flush) block(d *domain, e *Sub) {
 // held; may be released meanwhile.
 func (f *flush) endCheck(d *domain, e *Sub) *domain {
 	fl := e.flags.Load() &^ (fComputing | fRunning)
-	e.flags.Store(fl)
-	e.fl.Store(nil)
+	e.flags.Store(fl) // e.fl stays: attribution checks fRunning
 	if fl&fStopped != 0 {
 		return f.dispose(d, e)
 	}
@@ -582,8 +580,7 @@ func (f *flush) runUser(e *Sub) (p any, panicked bool) {
 // marked while it ran is queued again. Lock held; may be released meanwhile.
 func (f *flush) endRun(d *domain, e *Sub) *domain {
 	fl := e.flags.Load()
-	e.flags.Store(fl &^ (fComputing | fRunning))
-	e.fl.Store(nil)
+	e.flags.Store(fl &^ (fComputing | fRunning)) // e.fl stays: attribution checks fRunning
 	if e.sched != nil {
 		if fl&fPending != 0 {
 			e.selfFed++
