@@ -308,15 +308,18 @@ func Call(fn func()) (p any, panicked bool) {
 	return
 }
 
-// dispose unlinks a stopped effect and runs its cleanups. Lock held;
-// released meanwhile.
-func dispose(e *Sub) (any, bool) {
+// dispose unlinks a stopped effect and runs its cleanups, then tells the
+// typed layer (Disposer). Lock held; released meanwhile.
+func dispose(e *Sub) (p any, panicked bool) {
 	dropDeps(e)
 	e.flags = e.flags&^(fPending|fQueued) | fDisposed
-	if len(e.cleanups) == 0 {
-		return nil, false
+	if len(e.cleanups) > 0 {
+		p, panicked = runCleanups(e)
 	}
-	return runCleanups(e)
+	if d, ok := e.impl.(Disposer); ok {
+		d.Disposed()
+	}
+	return p, panicked
 }
 
 // StartEffect runs a new effect for the first time, as NewEffect requires:
