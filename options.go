@@ -65,6 +65,8 @@ type effectOptions struct {
 	ctx      context.Context
 	scope    *Scope
 	onPanic  func(PanicInfo)
+	subCtx   context.Context // Subscribe's own context
+	onStop   func()          // Subscribe's: close the channel
 }
 
 func buildEffectOptions(opts []EffectOption) effectOptions {

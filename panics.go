@@ -6,8 +6,9 @@ import (
 )
 
 // PanicInfo describes a panic that no caller could receive: one raised by an
-// effect run by a Scheduler on a goroutine of its own, or by a cleanup run
-// when an effect's context ended.
+// effect run by a Scheduler on a goroutine of its own, by a cleanup run
+// when an effect's context ended, or by what a scope stopped when its
+// context ended (then Effect is "").
 type PanicInfo struct {
 	// Effect is the effect's name (WithEffectName), or "".
 	Effect string
@@ -46,12 +47,20 @@ func logPanic(info PanicInfo) {
 }
 
 func (e *Effect) reportPanic(p any) {
-	info := PanicInfo{Effect: e.sub.Name, Value: p}
-	switch h := panicHandler.Load(); {
-	case e.onPanic != nil:
-		e.onPanic(info)
+	var h func(PanicInfo)
+	if x := e.x; x != nil {
+		h = x.onPanic
+	}
+	handlePanic(PanicInfo{Effect: e.sub.Name, Value: p}, h)
+}
+
+// handlePanic hands info to h, or to the process-wide handler if h is nil.
+func handlePanic(info PanicInfo, h func(PanicInfo)) {
+	switch g := panicHandler.Load(); {
 	case h != nil:
-		(*h)(info)
+		h(info)
+	case g != nil:
+		(*g)(info)
 	default:
 		logPanic(info)
 	}

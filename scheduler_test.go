@@ -142,7 +142,7 @@ func TestIdleHonoursContext(t *testing.T) {
 		defer cancel()
 		assert.ErrorIs(t, signals.Idle(ctx), context.DeadlineExceeded)
 		e.Stop()
-		require.NoError(t, signals.Idle(t.Context()), "the pending run happens, as a no-op, after Stop")
+		require.NoError(t, signals.Idle(t.Context()), "Stop cancelled the pending run")
 	})
 }
 
@@ -179,7 +179,8 @@ func TestScope(t *testing.T) {
 		s.Get(tr)
 		tr.OnCleanup(func() { log = append(log, "first") })
 	})
-	require.True(t, scope.Defer(func() { log = append(log, "deferred") }))
+	_, registered := scope.TryDefer(func() { log = append(log, "deferred") })
+	require.True(t, registered)
 	signals.NewEffect(func(tr *signals.Tracker) {
 		s.Get(tr)
 		tr.OnCleanup(func() { log = append(log, "second") })
@@ -200,7 +201,10 @@ func TestScope(t *testing.T) {
 	runs := 0
 	scope.Effect(func(tr *signals.Tracker) { runs++ })
 	assert.Zero(t, runs, "an effect created in a stopped scope never runs")
-	assert.False(t, scope.Defer(func() {}))
+	cancel, registered := scope.TryDefer(func() { t.Error("registered with a stopped scope") })
+	assert.False(t, registered, "nothing registers with a stopped scope")
+	assert.False(t, cancel(), "and there is nothing to cancel")
+	assert.False(t, scope.Defer(func() { t.Error("registered with a stopped scope") })())
 
 	t.Run("bound to a context", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())

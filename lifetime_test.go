@@ -1,0 +1,408 @@
+package signals_test
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+	"weak"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gosignals/signals"
+)
+
+// closed reports whether ch is closed now.
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// within fails t unless ch closes within d.
+func within(t *testing.T, d time.Duration, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(d):
+		t.Fatalf("%s: not within %v", what, d)
+	}
+}
+
+func TestScopeDeferCancel(t *testing.T) {
+	scope := signals.NewScope(context.Background())
+	var log []int
+	var cancels []func() bool
+	for i := range 5 {
+		cancels = append(cancels, scope.Defer(func() { log = append(log, i) }))
+	}
+	assert.True(t, cancels[1](), "the first cancel removes")
+	assert.False(t, cancels[1](), "the second has nothing to remove")
+	assert.True(t, cancels[4](), "the last one")
+	assert.True(t, cancels[0](), "the first one")
+	scope.Stop()
+	assert.Equal(t, []int{3, 2}, log, "what was not cancelled runs, last registered first")
+	assert.False(t, cancels[2](), "too late once stopped")
+	assert.False(t, cancels[3]())
+
+	t.Run("a cancel racing with Stop either removes or lets stop run, never both", func(t *testing.T) {
+		for range 200 {
+			scope := signals.NewScope(context.Background())
+			var ran atomic.Int32
+			cancel := scope.Defer(func() { ran.Add(1) })
+			var removed atomic.Bool
+			var wg sync.WaitGroup
+			wg.Go(func() { removed.Store(cancel()) })
+			wg.Go(scope.Stop)
+			wg.Wait()
+			<-scope.Done()
+			if removed.Load() {
+				require.Zero(t, ran.Load(), "removed, yet called")
+			} else {
+				require.Equal(t, int32(1), ran.Load(), "not removed, yet not called")
+			}
+		}
+	})
+
+	t.Run("misuse", func(t *testing.T) {
+		var nilScope *signals.Scope
+		assert.NotPanics(t, nilScope.Stop, "Stop on a nil scope does nothing")
+		assert.PanicsWithValue(t, "signals: Defer called on a nil *Scope", func() { nilScope.Defer(func() {}) })
+		assert.PanicsWithValue(t, "signals: Child called on a nil *Scope", func() { nilScope.Child() })
+		assert.PanicsWithValue(t, "signals: Context called on a nil *Scope", func() { nilScope.Context() })
+		assert.PanicsWithValue(t, "signals: Idle called on a nil *Scope", func() { _ = nilScope.Idle(t.Context()) })
+		assert.PanicsWithValue(t, "signals: Scope.Idle(nil); use context.Background()", func() {
+			_ = signals.NewScope(context.Background()).Idle(nil) //nolint:staticcheck
+		})
+		assert.PanicsWithValue(t, "signals: Scope.Defer(nil)", func() { signals.NewScope(context.Background()).TryDefer(nil) })
+	})
+}
+
+func TestScopeStopsWhatStopsOnItsOwnNoMore(t *testing.T) {
+	src := signals.New(0)
+	scope := signals.NewScope(context.Background())
+	stops := 0
+	e := scope.Effect(func(tr *signals.Tracker) {
+		src.Get(tr)
+		tr.OnCleanup(func() { stops++ })
+	})
+	e.Stop()
+	require.Equal(t, 1, stops)
+	scope.Stop()
+	assert.Equal(t, 1, stops, "the scope does not stop again an effect that left it")
+}
+
+func TestChildScopes(t *testing.T) {
+	src := signals.New(0)
+	parent := signals.NewScope(context.Background())
+	var log []string
+	parent.Defer(func() { log = append(log, "parent first") })
+	child := parent.Child()
+	child.Effect(func(tr *signals.Tracker) {
+		src.Get(tr)
+		tr.OnCleanup(func() { log = append(log, "child effect") })
+	})
+	grandchild := child.Child()
+	grandchild.Defer(func() { log = append(log, "grandchild") })
+	parent.Defer(func() { log = append(log, "parent last") })
+	log = nil
+	parent.Stop()
+	assert.Equal(t, []string{"parent last", "grandchild", "child effect", "parent first"}, log,
+		"children stop with their parent, in the order they were registered")
+	assert.True(t, closed(child.Done()))
+	assert.True(t, closed(grandchild.Done()))
+	assert.True(t, closed(parent.Child().Done()), "a child of a stopped scope is stopped")
+
+	t.Run("a child stopped first leaves its parent", func(t *testing.T) {
+		parent := signals.NewScope(context.Background())
+		child := parent.Child()
+		ran := 0
+		child.Defer(func() { ran++ })
+		child.Stop()
+		parent.Stop()
+		assert.Equal(t, 1, ran, "stopped once")
+		w := func() weak.Pointer[signals.Scope] {
+			parent := signals.NewScope(context.Background())
+			defer parent.Stop()
+			c := parent.Child()
+			c.Stop()
+			return weak.Make(c)
+		}()
+		assert.True(t, collected(w))
+	})
+
+	t.Run("a panic in a child is raised from the parent's Stop after the rest stopped", func(t *testing.T) {
+		parent := signals.NewScope(context.Background())
+		ran := false
+		parent.Defer(func() { ran = true })
+		parent.Child().Defer(func() { panic("child stop") })
+		assert.PanicsWithValue(t, "child stop", parent.Stop)
+		assert.True(t, ran)
+	})
+
+	t.Run("children of a context-bound scope stop when the context ends", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		child := signals.NewScope(ctx).Child().Child()
+		cancel()
+		within(t, 10*time.Second, child.Done(), "grandchild stopped")
+	})
+}
+
+type ctxKey struct{}
+
+func TestScopeContext(t *testing.T) {
+	base, cancelBase := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "request 7"))
+	defer cancelBase()
+	scope := signals.NewScope(base)
+	ctx := scope.Context()
+	assert.Same(t, ctx, scope.Context(), "one context per scope")
+	assert.Equal(t, "request 7", ctx.Value(ctxKey{}), "it carries the values of the scope's context")
+	child := scope.Child()
+	childCtx := child.Context()
+	assert.Equal(t, "request 7", childCtx.Value(ctxKey{}))
+	require.NoError(t, ctx.Err())
+	scope.Stop()
+	assert.ErrorIs(t, ctx.Err(), context.Canceled, "cancelled by Stop")
+	assert.ErrorIs(t, childCtx.Err(), context.Canceled, "and the children's with it")
+	assert.ErrorIs(t, signals.NewScope(base).Child().Context().Err(), nil)
+
+	stopped := signals.NewScope(context.Background())
+	stopped.Stop()
+	assert.Error(t, stopped.Context().Err(), "a stopped scope's context is done at once")
+
+	t.Run("cancelled when the scope's context ends", func(t *testing.T) {
+		base, cancel := context.WithCancel(context.Background())
+		scope := signals.NewScope(base)
+		ctx := scope.Context()
+		cancel()
+		within(t, 10*time.Second, ctx.Done(), "scope context cancelled")
+		within(t, 10*time.Second, scope.Done(), "scope stopped")
+	})
+}
+
+func TestNewScopeRacingWithItsContext(t *testing.T) {
+	withDeadline(t, time.Minute, func() {
+		for range 200 {
+			ctx, cancel := context.WithCancel(context.Background())
+			go cancel()
+			scope := signals.NewScope(ctx)
+			if ctx.Err() == nil {
+				scope.Defer(func() {})
+			}
+			<-scope.Done()
+			assert.Error(t, scope.Context().Err())
+		}
+	})
+}
+
+func TestEffectDone(t *testing.T) {
+	src := signals.New(0)
+
+	t.Run("closed by Stop after the cleanups", func(t *testing.T) {
+		var cleaned atomic.Bool
+		e := signals.NewEffect(func(tr *signals.Tracker) {
+			src.Get(tr)
+			tr.OnCleanup(func() { cleaned.Store(true) })
+		})
+		done := e.Done()
+		assert.False(t, closed(done))
+		src.Set(src.Peek() + 1)
+		assert.False(t, closed(done), "not done while live")
+		e.Stop()
+		assert.True(t, closed(done))
+		assert.True(t, cleaned.Load())
+		assert.True(t, done == e.Done(), "one channel")
+	})
+
+	t.Run("after a run under way on another goroutine has returned", func(t *testing.T) {
+		entered, release := make(chan struct{}), make(chan struct{})
+		var cleaned atomic.Bool
+		e := signals.NewEffect(func(tr *signals.Tracker) {
+			if src.Get(tr) == -1 {
+				close(entered)
+				<-release
+			}
+			tr.OnCleanup(func() { cleaned.Store(true) })
+		})
+		go src.Set(-1)
+		<-entered
+		e.Stop() // returns at once: the run is on the other goroutine
+		assert.False(t, closed(e.Done()), "done before the run returned")
+		close(release)
+		within(t, 10*time.Second, e.Done(), "Done")
+		assert.True(t, cleaned.Load(), "the cleanups ran before Done closed")
+		src.Set(0)
+	})
+
+	t.Run("whatever stopped it", func(t *testing.T) {
+		scope := signals.NewScope(context.Background())
+		byScope := scope.Effect(func(tr *signals.Tracker) { src.Get(tr) })
+		ctx, cancel := context.WithCancel(context.Background())
+		byCtx := signals.NewEffect(func(tr *signals.Tracker) { src.Get(tr) }, signals.WithContext(ctx))
+		scope.Stop()
+		cancel()
+		never := signals.NewEffect(func(*signals.Tracker) { t.Error("ran") }, signals.WithContext(ctx))
+		assert.True(t, closed(byScope.Done()))
+		within(t, 10*time.Second, byCtx.Done(), "stopped by its context")
+		assert.True(t, closed(never.Done()), "an effect that never ran")
+	})
+
+	t.Run("misuse", func(t *testing.T) {
+		var e *signals.Effect
+		assert.NotPanics(t, e.Stop)
+		assert.PanicsWithValue(t, "signals: Done called on a nil *Effect", func() { e.Done() })
+		assert.PanicsWithValue(t, "signals: Idle called on a nil *Effect", func() { _ = e.Idle(t.Context()) })
+		live := signals.NewEffect(func(*signals.Tracker) {})
+		defer live.Stop()
+		assert.PanicsWithValue(t, "signals: Effect.Idle(nil); use context.Background()", func() {
+			_ = live.Idle(nil) //nolint:staticcheck
+		})
+	})
+}
+
+// An effect stopped by a panic of NewEffect's flush has its Done closed and
+// has left its scope.
+func TestNewEffectPanicAfterItsFirstRunStopsIt(t *testing.T) {
+	trigger := signals.New(0)
+	bad := signals.NewEffect(func(tr *signals.Tracker) {
+		if trigger.Get(tr) == 1 {
+			panic("other effect")
+		}
+	})
+	defer bad.Stop()
+	scope := signals.NewScope(context.Background())
+	defer scope.Stop()
+	w := func() weak.Pointer[signals.Computed[int]] {
+		c := signals.NewComputed(func(tr *signals.Tracker) int { return trigger.Get(tr) })
+		r := capturePanic(func() {
+			scope.Effect(func(tr *signals.Tracker) {
+				c.Get(tr.Untracked())
+				trigger.Set(1)
+			})
+		})
+		require.Equal(t, "other effect", r)
+		return weak.Make(c)
+	}()
+	assert.True(t, collected(w), "the stopped effect left its scope")
+}
+
+func TestTimedStopCancelsTheRun(t *testing.T) {
+	for name, opt := range map[string]signals.EffectOption{
+		"Debounce": signals.Debounce(time.Hour),
+		"Throttle": signals.Throttle(time.Hour),
+	} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := signals.New(0)
+				runs := 0
+				e := signals.NewEffect(func(tr *signals.Tracker) { runs++; s.Get(tr) }, opt)
+				s.Set(1)
+				if name == "Throttle" {
+					require.NoError(t, e.Idle(t.Context()), "the first change runs at once")
+					s.Set(2) // within the hour: pending
+				}
+				ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+				defer cancel()
+				assert.ErrorIs(t, e.Idle(ctx), context.DeadlineExceeded, "a run is pending")
+				before := runs
+				start := time.Now()
+				e.Stop()
+				require.NoError(t, e.Idle(t.Context()))
+				require.NoError(t, signals.Idle(t.Context()))
+				assert.Equal(t, start, time.Now(), "no time passed: nothing was waited for")
+				time.Sleep(2 * time.Hour)
+				assert.Equal(t, before, runs, "the cancelled run never happens")
+			})
+		})
+	}
+}
+
+func TestIdlePerEffectAndScope(t *testing.T) {
+	withDeadline(t, time.Minute, func() {
+		src := signals.New(0)
+		busy := signals.NewScope(context.Background())
+		defer busy.Stop()
+		quiet := signals.NewScope(context.Background())
+		defer quiet.Stop()
+		entered, release := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		blocked := busy.Child().Effect(func(tr *signals.Tracker) {
+			if src.Get(tr) == 1 {
+				once.Do(func() { close(entered) })
+				<-release
+			}
+		}, signals.Async())
+		quietRuns := make(chan int, 10)
+		quietOne := quiet.Effect(func(tr *signals.Tracker) { quietRuns <- src.Get(tr) }, signals.Async())
+		src.Set(1)
+		<-entered
+		short := func() context.Context {
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+			t.Cleanup(cancel)
+			return ctx
+		}
+		assert.Equal(t, 0, <-quietRuns)
+		assert.Equal(t, 1, <-quietRuns)
+		assert.NoError(t, quiet.Idle(short()), "a scope whose effects are done does not wait for another's")
+		assert.NoError(t, quietOne.Idle(short()), "nor does an effect")
+		assert.ErrorIs(t, busy.Idle(short()), context.DeadlineExceeded, "the parent waits for its child's effect")
+		assert.ErrorIs(t, blocked.Idle(short()), context.DeadlineExceeded)
+		assert.ErrorIs(t, signals.Idle(short()), context.DeadlineExceeded, "so does the process")
+		close(release)
+		assert.NoError(t, busy.Idle(t.Context()))
+		assert.NoError(t, blocked.Idle(t.Context()))
+		assert.NoError(t, signals.Idle(t.Context()))
+		sync := signals.NewEffect(func(tr *signals.Tracker) { src.Get(tr) })
+		defer sync.Stop()
+		assert.NoError(t, sync.Idle(short()), "a synchronous effect has nothing scheduled")
+	})
+}
+
+func TestScopeStopSurvivesGoexit(t *testing.T) {
+	scope := signals.NewScope(context.Background())
+	var ran atomic.Bool
+	scope.Defer(func() { ran.Store(true) })
+	scope.Defer(runtime.Goexit) // as t.FailNow in a stop would
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		scope.Stop()
+	}()
+	<-exited
+	assert.True(t, ran.Load(), "the stops after the one that exited ran")
+	assert.True(t, closed(scope.Done()))
+}
+
+func TestSubscribeThatFailsLeavesNothing(t *testing.T) {
+	assert.Panics(t, func() { signals.Subscribe(context.Background(), signals.New(1), signals.EffectOption{}) })
+	c := signals.NewComputed(func(*signals.Tracker) int { panic("no value") })
+	assert.PanicsWithValue(t, "no value", func() { signals.Subscribe(context.Background(), c) })
+}
+
+func TestDoneRacingWithStop(t *testing.T) {
+	src := signals.New(0)
+	withDeadline(t, time.Minute, func() {
+		for range 300 {
+			e := signals.NewEffect(func(tr *signals.Tracker) { src.Get(tr) })
+			var chans [3]<-chan struct{}
+			goN(4, func(i int) {
+				if i == 3 {
+					e.Stop()
+					return
+				}
+				chans[i] = e.Done()
+			})
+			for _, ch := range chans {
+				<-ch // closed, and only once (a second close would panic)
+				require.True(t, ch == e.Done(), "one channel")
+			}
+		}
+	})
+}
