@@ -126,3 +126,38 @@ func ExampleEffect_Idle() {
 	// hits: 0
 	// hits: 7
 }
+
+func ExampleScope_SetPanicHandler() {
+	tenant := signals.NewScope(context.Background())
+	defer tenant.Stop()
+	tenant.SetPanicHandler(func(p signals.PanicInfo) {
+		fmt.Printf("tenant 7: effect %q panicked: %v\n", p.Effect, p.Value)
+	})
+	price := signals.New(1)
+	tenant.Effect(func(t *signals.Tracker) {
+		if price.Get(t) < 0 {
+			panic("negative price")
+		}
+	}, signals.Async(), signals.WithEffectName("pricing"))
+	price.Set(-1)
+	if err := tenant.Idle(context.Background()); err != nil {
+		panic(err)
+	}
+	// Output: tenant 7: effect "pricing" panicked: negative price
+}
+
+func ExampleScope_SetTracer() {
+	tenant := signals.NewScope(context.Background())
+	defer tenant.Stop()
+	tenant.SetTracer(signals.TracerFunc(func(e signals.Event) {
+		fmt.Println("tenant traced:", e.Kind, e.Name)
+	}))
+	stock := signals.New(3)
+	tenant.Effect(func(t *signals.Tracker) { stock.Get(t) }, signals.WithEffectName("restock"))
+	other := signals.NewEffect(func(t *signals.Tracker) { stock.Get(t) }, signals.WithEffectName("other tenant"))
+	defer other.Stop()
+	stock.Set(2)
+	// Output:
+	// tenant traced: effect restock
+	// tenant traced: effect restock
+}

@@ -7,13 +7,14 @@ import (
 	"github.com/gosignals/signals/internal/core"
 )
 
-// effectExtra is what ties an effect to the scope, contexts, scheduler and
-// handler given in its options. Only effects with any of them have one.
+// effectExtra is what ties an effect to the scope, contexts and scheduler
+// given in its options. Only effects with any of them have one.
 type effectExtra struct {
 	// Fixed in NewEffect before the effect is shared:
 	scope   *Scope          // the owner given with WithScope
 	ctx     context.Context // the context given with WithContext
 	onPanic func(PanicInfo) // WithPanicHandler
+	tracer  Tracer          // WithTracer
 	sched   stopper         // Async, Debounce or Throttle state, stopped with the effect
 	idle    *idleCounter    // the effect's runs handed to sched
 	onStop  func()          // called once the effect is stopped (Subscribe closes its channel)
@@ -36,15 +37,19 @@ type stopper interface {
 // case e must be stopped without running.
 func (o *effectOptions) bind(e *Effect, sched Scheduler) bool {
 	st, _ := sched.(stopper)
-	if o.ctx == nil && o.subCtx == nil && o.scope == nil && o.onPanic == nil && o.onStop == nil && st == nil {
+	if o.ctx == nil && o.subCtx == nil && o.scope == nil && o.onPanic == nil && o.tracer == nil &&
+		o.onStop == nil && st == nil {
 		return true
 	}
-	x := &effectExtra{scope: o.scope, ctx: o.ctx, onPanic: o.onPanic, sched: st, onStop: o.onStop}
+	x := &effectExtra{scope: o.scope, ctx: o.ctx, onPanic: o.onPanic, tracer: o.tracer, sched: st, onStop: o.onStop}
 	if st != nil {
 		x.idle = &idleCounter{parent: &idle}
 		if o.scope != nil {
 			x.idle.parent = &o.scope.idle
 		}
+	}
+	if o.tracer != nil {
+		countLocalTracers(1)
 	}
 	e.x = x
 	x.mu.Lock() // a context may stop e as soon as it is registered
@@ -69,7 +74,7 @@ func (o *effectOptions) bind(e *Effect, sched Scheduler) bool {
 }
 
 // end lets go of everything that holds e or that e holds on to: its
-// contexts, its scope, its scheduler's timer. It runs
+// contexts, its scope, its scheduler's timer, its local tracer. It runs
 // once, from Stop, before the engine stops e.
 func (e *Effect) end() {
 	x := e.x
@@ -95,6 +100,9 @@ func (e *Effect) end() {
 	}
 	if x.sched != nil {
 		x.sched.stop()
+	}
+	if x.tracer != nil {
+		countLocalTracers(-1)
 	}
 	if x.onStop != nil {
 		x.onStop()

@@ -406,3 +406,126 @@ func TestDoneRacingWithStop(t *testing.T) {
 		}
 	})
 }
+
+func TestScopePanicHandler(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex // the handlers run on the effects' goroutines
+		var global, mine, own []any
+		collect := func(into *[]any, vs ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			*into = append(*into, vs...)
+		}
+		prev := signals.SetPanicHandler(func(p signals.PanicInfo) { collect(&global, p.Value) })
+		defer signals.SetPanicHandler(prev)
+		src := signals.New(0)
+		tenant := signals.NewScope(context.Background())
+		defer tenant.Stop()
+		assert.Nil(t, tenant.SetPanicHandler(func(p signals.PanicInfo) { collect(&mine, p.Effect, p.Value) }))
+		boom := func(name string) func(*signals.Tracker) {
+			return func(tr *signals.Tracker) {
+				if src.Get(tr) == 1 {
+					panic(name)
+				}
+			}
+		}
+		tenant.Effect(boom("in scope"), signals.Async(), signals.WithEffectName("a"))
+		tenant.Child().Effect(boom("in child"), signals.Async(), signals.WithEffectName("b"))
+		tenant.Effect(boom("own handler"), signals.Async(),
+			signals.WithPanicHandler(func(p signals.PanicInfo) { collect(&own, p.Value) }))
+		outside := signals.NewEffect(boom("outside"), signals.Async())
+		defer outside.Stop()
+		src.Set(1)
+		require.NoError(t, signals.Idle(t.Context()))
+		mu.Lock()
+		defer mu.Unlock()
+		assert.ElementsMatch(t, []any{"a", "in scope", "b", "in child"}, mine)
+		assert.Equal(t, []any{"own handler"}, own, "an effect's own handler comes first")
+		assert.Equal(t, []any{"outside"}, global, "the process-wide handler gets the rest")
+
+		h := tenant.SetPanicHandler(nil)
+		assert.NotNil(t, h, "the previous handler")
+		mu.Unlock()
+		src.Set(0)
+		src.Set(1)
+		require.NoError(t, signals.Idle(t.Context()))
+		mu.Lock()
+		assert.Len(t, global, 4, "without a scope handler, the process-wide one")
+	})
+
+	t.Run("a scope stopped by its context reports its stops' panics to its handler", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		scope := signals.NewScope(ctx)
+		got := make(chan any, 2)
+		scope.SetPanicHandler(func(p signals.PanicInfo) { got <- p.Value })
+		src := signals.New(0)
+		scope.Child().Effect(func(tr *signals.Tracker) {
+			src.Get(tr)
+			tr.OnCleanup(func() { panic("cleanup") })
+		})
+		cancel()
+		within(t, 10*time.Second, scope.Done(), "scope stopped")
+		assert.Equal(t, "cleanup", <-got)
+	})
+}
+
+// tracerLog collects the names of effect runs.
+type tracerLog struct {
+	mu   sync.Mutex
+	runs []string
+}
+
+func (l *tracerLog) Trace(e signals.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e.Kind == signals.EventEffectRun {
+		l.runs = append(l.runs, e.Name)
+	}
+}
+
+func (l *tracerLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r := l.runs
+	l.runs = nil
+	return r
+}
+
+func TestScopeAndEffectTracers(t *testing.T) {
+	src := signals.New(0)
+	var global, tenantLog, childLog, effectLog tracerLog
+	prev := signals.SetTracer(&global)
+	defer signals.SetTracer(prev)
+	tenant := signals.NewScope(context.Background())
+	child := tenant.Child()
+	assert.Nil(t, tenant.SetTracer(&tenantLog))
+	assert.Nil(t, child.SetTracer(&childLog))
+	tenant.Effect(func(tr *signals.Tracker) { src.Get(tr) }, signals.WithEffectName("a"))
+	child.Effect(func(tr *signals.Tracker) { src.Get(tr) }, signals.WithEffectName("b"),
+		signals.WithTracer(&effectLog))
+	other := signals.NewEffect(func(tr *signals.Tracker) { src.Get(tr) }, signals.WithEffectName("c"))
+	defer other.Stop()
+	global.take()
+	tenantLog.take()
+	childLog.take()
+	effectLog.take()
+	src.Set(1)
+	assert.Equal(t, []string{"a", "b", "c"}, global.take(), "the process-wide tracer sees every run")
+	assert.Equal(t, []string{"a", "b"}, tenantLog.take(), "a scope's tracer sees its effects and its children's")
+	assert.Equal(t, []string{"b"}, childLog.take())
+	assert.Equal(t, []string{"b"}, effectLog.take(), "an effect's own tracer")
+
+	assert.Same(t, &childLog, child.SetTracer(nil))
+	signals.SetTracer(nil)
+	src.Set(2)
+	assert.Equal(t, []string{"a", "b"}, tenantLog.take(), "without the process-wide tracer")
+	assert.Empty(t, childLog.take())
+	assert.Empty(t, global.take())
+	assert.Equal(t, []string{"b"}, effectLog.take())
+	tenant.Stop()
+	src.Set(3)
+	assert.Empty(t, tenantLog.take(), "a stopped scope has no tracer")
+	assert.Nil(t, tenant.SetTracer(&tenantLog), "nor can it get one")
+	assert.Empty(t, effectLog.take(), "a stopped effect does not run")
+	assert.Panics(t, func() { signals.WithTracer(nil) })
+}

@@ -21,7 +21,8 @@ var panicHandler atomic.Pointer[func(PanicInfo)]
 // SetPanicHandler replaces the function that receives panics no caller could
 // receive, and returns the previous one. The default logs them with
 // log/slog at level Error. SetPanicHandler(nil) restores the default. A
-// per-effect handler (WithPanicHandler) takes precedence.
+// per-effect handler (WithPanicHandler) and a scope's (Scope.SetPanicHandler)
+// take precedence.
 func SetPanicHandler(h func(PanicInfo)) (previous func(PanicInfo)) {
 	var p *func(PanicInfo)
 	if h != nil {
@@ -49,7 +50,9 @@ func logPanic(info PanicInfo) {
 func (e *Effect) reportPanic(p any) {
 	var h func(PanicInfo)
 	if x := e.x; x != nil {
-		h = x.onPanic
+		if h = x.onPanic; h == nil {
+			h = x.scope.panicHandler()
+		}
 	}
 	handlePanic(PanicInfo{Effect: e.sub.Name, Value: p}, h)
 }

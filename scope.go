@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gosignals/signals/internal/core"
 )
@@ -45,6 +46,8 @@ type Scope struct {
 	cancel     context.CancelFunc //
 	done       chan struct{}
 	idle       idleCounter // scheduled runs of the effects in s and its children
+	onPanic    atomic.Pointer[func(PanicInfo)]
+	tracer     atomic.Pointer[Tracer]
 }
 
 // deferred is one registration with a scope: a node of its list, so that it
@@ -85,7 +88,8 @@ func newScope(base context.Context, idleParent *idleCounter) *Scope {
 
 // Child returns a new scope owned by s: stopped when s stops, and removed
 // from s when it is stopped first. Its Context carries the values of s's.
-// s.Idle waits for the child's effects too. If s is stopped, the child is
+// Effects in the child use s's panic handler and tracer unless the child
+// has its own, and s.Idle waits for them too. If s is stopped, the child is
 // returned stopped.
 func (s *Scope) Child() *Scope {
 	s.check("Child")
@@ -225,6 +229,7 @@ func (s *Scope) stop() (first any, panicked bool) {
 	if cancel != nil {
 		cancel()
 	}
+	s.dropTracer()
 	for next != nil {
 		if p, ok := runStop(&next); ok && !panicked {
 			first, panicked = p, true
@@ -248,7 +253,7 @@ func runStop(d **deferred) (any, bool) {
 // receive it.
 func (s *Scope) stopByContext() {
 	if p, ok := s.stop(); ok {
-		handlePanic(PanicInfo{Value: p}, nil)
+		s.reportPanic(p)
 	}
 }
 
