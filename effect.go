@@ -19,6 +19,9 @@ type Effect struct {
 	// state and done make Done (lifetime.go).
 	state atomic.Uint32
 	done  atomic.Pointer[chan struct{}]
+	// run is the scope of the current run (Tracker.Scope), or nil. The
+	// engine orders the runs and cleanups that use it.
+	run *Scope
 }
 
 // NewEffect creates an effect and runs fn once, synchronously, before
@@ -41,7 +44,8 @@ type Effect struct {
 //
 // An effect created inside another effect's run is not owned by it; tie
 // their lifetimes explicitly, for example with t.OnCleanup(inner.Stop), or
-// create both in one Scope.
+// create it in the run's own scope, t.Scope(). See the package
+// documentation's "Lifetimes".
 func NewEffect(fn func(t *Tracker), opts ...EffectOption) *Effect {
 	if fn == nil {
 		panic("signals: NewEffect called with a nil function")

@@ -127,6 +127,25 @@ func ExampleEffect_Idle() {
 	// hits: 7
 }
 
+func ExampleTracker_Scope() {
+	room := signals.New("lobby")
+	message := signals.New("hello")
+	watcher := signals.NewEffect(func(t *signals.Tracker) {
+		r := room.Get(t)
+		// Owned by this run: stopped before the next run, so effects do not
+		// pile up each time the room changes.
+		t.Scope().Effect(func(t *signals.Tracker) { fmt.Println(r+":", message.Get(t)) })
+	})
+	room.Set("kitchen")
+	message.Set("hi")
+	watcher.Stop()
+	message.Set("bye") // nobody listens any more
+	// Output:
+	// lobby: hello
+	// kitchen: hello
+	// kitchen: hi
+}
+
 func ExampleScope_SetPanicHandler() {
 	tenant := signals.NewScope(context.Background())
 	defer tenant.Stop()

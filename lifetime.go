@@ -201,6 +201,53 @@ func (e *Effect) idleCounter() *idleCounter {
 	return &idle
 }
 
+// Scope returns a scope owned by the current run of the effect: it is
+// stopped before the effect's next run and when the effect stops. Effects
+// created in it during the run (t.Scope().Effect, or WithScope) are owned by
+// the run, as in Solid or alien-signals, instead of outliving it (the
+// default, contract item 13). Calls during one run return the same scope.
+//
+// The scope is a child of the effect's own scope (WithScope), if it has
+// one, so it shares its panic handler, tracer and Idle; its Context carries
+// the values of the effect's WithContext context, if any. Calling Scope from
+// a compute function (not an effect) or on a nil Tracker panics.
+func (t *Tracker) Scope() *Scope {
+	switch {
+	case t == nil:
+		panic("signals: Scope called on a nil Tracker; only an effect's Tracker has a run to own a scope")
+	case !t.c.IsEffect():
+		panic("signals: Scope called from a compute function; only effects own scopes")
+	}
+	e := (*Effect)(t.c.Impl().(*effectImpl))
+	if e.run != nil {
+		return e.run
+	}
+	base := context.Background()
+	var owner *Scope
+	if x := e.x; x != nil {
+		owner = x.scope
+		if x.ctx != nil {
+			base = x.ctx
+		} else if owner != nil {
+			base = owner.base
+		}
+	}
+	var s *Scope
+	if owner != nil {
+		s = owner.child(base)
+	} else {
+		s = newScope(base, &idle)
+	}
+	e.run = s
+	core.OnCleanup(t.core(), func() {
+		if e.run == s {
+			e.run = nil
+		}
+		s.Stop()
+	})
+	return s
+}
+
 // withSubscription binds the effect that feeds a Subscribe channel to the
 // context given to Subscribe, besides those of its options, and calls
 // onStop once it is stopped, whatever stopped it.

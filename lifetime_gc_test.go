@@ -42,7 +42,7 @@ func drain[T any](ch <-chan T) {
 
 // bindings covers every way of tying effects, subscriptions and scopes to
 // scopes and contexts: by a scope, by a context, by both, by nested scopes,
-// each ended on its own or by what it is bound to.
+// by a run, each ended on its own or by what it is bound to.
 var bindings = []binding{
 	// Effects.
 	{"effect/scope/Stop", func(env *longLived, p *signals.Computed[int]) func() {
@@ -79,6 +79,15 @@ var bindings = []binding{
 			signals.Debounce(1<<62), signals.WithContext(env.ctx))
 		own.Set(1) // a run is pending, for a century
 		return e.Stop
+	}},
+	{"effect/run scope/next run", func(env *longLived, p *signals.Computed[int]) func() {
+		again := signals.New(0)
+		outer := env.scope.Effect(func(tr *signals.Tracker) {
+			if again.Get(tr) == 0 {
+				tr.Scope().Effect(read(p))
+			}
+		})
+		return func() { again.Set(1); outer.Stop() }
 	}},
 	// Subscriptions.
 	{"subscription/scope/scope stops", func(env *longLived, p *signals.Computed[int]) func() {
@@ -171,6 +180,29 @@ func TestStoppedIsCollectable(t *testing.T) {
 		t.Fatal("the long-lived scope lived on")
 	default:
 	}
+}
+
+// TestRunScopeLetsGo checks that the effects a run owned are let go at the
+// next run while the effect that ran lives on.
+func TestRunScopeLetsGo(t *testing.T) {
+	src, again := signals.New(0), signals.New(0)
+	box := &struct{ p *signals.Computed[int] }{}
+	outer := signals.NewEffect(func(tr *signals.Tracker) {
+		again.Get(tr)
+		if p := box.p; p != nil {
+			tr.Scope().Effect(read(p))
+		}
+	})
+	defer outer.Stop()
+	w := func() weak.Pointer[signals.Computed[int]] {
+		box.p = signals.NewComputed(func(tr *signals.Tracker) int { return src.Get(tr) })
+		again.Set(1) // a run that makes an inner effect
+		w := weak.Make(box.p)
+		box.p = nil
+		again.Set(2) // the next run: the inner effect is stopped
+		return w
+	}()
+	assert.True(t, collected(w))
 }
 
 // TestStoppedScopeIsCollectable checks that the scopes themselves, not only

@@ -529,3 +529,143 @@ func TestScopeAndEffectTracers(t *testing.T) {
 	assert.Empty(t, effectLog.take(), "a stopped effect does not run")
 	assert.Panics(t, func() { signals.WithTracer(nil) })
 }
+
+func TestTrackerScopeOwnsTheRunsEffects(t *testing.T) {
+	outer, inner := signals.New(0), signals.New(0)
+	innerRuns := 0
+	var scopes []*signals.Scope
+	e := signals.NewEffect(func(tr *signals.Tracker) {
+		outer.Get(tr)
+		s := tr.Scope()
+		assert.Same(t, s, tr.Scope(), "one scope per run")
+		assert.Same(t, s, tr.Untracked().Scope())
+		scopes = append(scopes, s)
+		s.Effect(func(tr *signals.Tracker) { innerRuns++; inner.Get(tr) })
+		signals.NewEffect(func(tr *signals.Tracker) { innerRuns++; inner.Get(tr) }, signals.WithScope(s))
+	})
+	outer.Set(1)
+	require.Len(t, scopes, 2)
+	assert.NotSame(t, scopes[0], scopes[1], "a new scope for each run")
+	assert.True(t, closed(scopes[0].Done()), "stopped before the next run")
+	innerRuns = 0
+	inner.Set(1)
+	assert.Equal(t, 2, innerRuns, "only the latest run's effects are alive")
+	e.Stop()
+	assert.True(t, closed(scopes[1].Done()), "stopped with the effect")
+	inner.Set(2)
+	assert.Equal(t, 2, innerRuns)
+
+	t.Run("child of the effect's scope", func(t *testing.T) {
+		owner := signals.NewScope(context.WithValue(context.Background(), ctxKey{}, "tenant"))
+		got := make(chan signals.PanicInfo, 1)
+		owner.SetPanicHandler(func(p signals.PanicInfo) { got <- p })
+		src := signals.New(0)
+		var run *signals.Scope
+		owner.Effect(func(tr *signals.Tracker) {
+			run = tr.Scope()
+			assert.Equal(t, "tenant", run.Context().Value(ctxKey{}))
+			run.Effect(func(tr *signals.Tracker) {
+				if src.Get(tr) == 1 {
+					panic("inner")
+				}
+			}, signals.Async())
+		})
+		src.Set(1)
+		require.NoError(t, owner.Idle(t.Context()), "the owner's Idle waits for the run's effects")
+		assert.Equal(t, "inner", (<-got).Value, "the run's effects use the owner's panic handler")
+		owner.Stop()
+		assert.True(t, closed(run.Done()))
+	})
+
+	t.Run("values of the effect's context", func(t *testing.T) {
+		ctx := context.WithValue(context.Background(), ctxKey{}, "conn")
+		var got any
+		e := signals.NewEffect(func(tr *signals.Tracker) { got = tr.Scope().Context().Value(ctxKey{}) }, signals.WithContext(ctx))
+		e.Stop()
+		assert.Equal(t, "conn", got)
+	})
+
+	t.Run("misuse", func(t *testing.T) {
+		var nilTracker *signals.Tracker
+		assert.PanicsWithValue(t, "signals: Scope called on a nil Tracker; only an effect's Tracker has a run to own a scope",
+			func() { nilTracker.Scope() })
+		c := signals.NewComputed(func(tr *signals.Tracker) int { tr.Scope(); return 1 })
+		assert.PanicsWithValue(t, "signals: Scope called from a compute function; only effects own scopes", func() { c.Peek() })
+	})
+}
+
+// TestLifetimesUnderConcurrency attacks scopes, their children, contexts and
+// effects from many goroutines at once: stops racing with creation, with
+// each other and with the contexts' callbacks. Everything must end, once,
+// with nothing left behind and no data race.
+func TestLifetimesUnderConcurrency(t *testing.T) {
+	src := signals.New(0)
+	withDeadline(t, time.Minute, func() {
+		for range 50 {
+			ctx, cancel := context.WithCancel(context.Background())
+			root := signals.NewScope(ctx)
+			var made []*signals.Effect
+			var checks []func() // run once root is done
+			var mu sync.Mutex
+			goN(6, func(w int) {
+				for i := range 20 {
+					var e *signals.Effect
+					switch (w + i) % 5 {
+					case 0:
+						e = root.Child().Effect(func(tr *signals.Tracker) { src.Get(tr) }, signals.WithContext(ctx))
+					case 1:
+						child := root.Child()
+						e = child.Effect(func(tr *signals.Tracker) { src.Get(tr) }, signals.Async())
+						go child.Stop()
+					case 2:
+						var ran atomic.Int32
+						cancelDefer, registered := root.TryDefer(func() { ran.Add(1) })
+						removed := cancelDefer()
+						mu.Lock()
+						checks = append(checks, func() {
+							want := int32(0)
+							if registered && !removed {
+								want = 1 // root stopped first
+							}
+							assert.Equal(t, want, ran.Load(), "registered %v, removed %v", registered, removed)
+						})
+						mu.Unlock()
+					case 3:
+						ch := signals.Subscribe(ctx, src, signals.WithScope(root.Child()))
+						go drain(ch)
+					case 4:
+						e = signals.NewEffect(func(tr *signals.Tracker) {
+							src.Get(tr)
+							tr.Scope().Effect(func(tr *signals.Tracker) { src.Get(tr) })
+						}, signals.WithScope(root), signals.Throttle(time.Millisecond))
+						src.Update(func(v int) int { return v + 1 })
+					}
+					if e != nil {
+						mu.Lock()
+						made = append(made, e)
+						mu.Unlock()
+						if i%3 == 0 {
+							go e.Stop()
+						}
+					}
+				}
+				if w == 0 {
+					cancel() // the root ends while the others still work
+				}
+			})
+			<-root.Done()
+			for _, check := range checks {
+				check()
+			}
+			for _, e := range made {
+				select {
+				case <-e.Done():
+				case <-time.After(10 * time.Second):
+					t.Fatalf("an effect of a stopped scope never finished")
+				}
+			}
+			require.NoError(t, root.Idle(t.Context()))
+			cancel()
+		}
+	})
+}

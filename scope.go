@@ -264,7 +264,7 @@ func (s *Scope) Done() <-chan struct{} {
 }
 
 // Context returns a context that carries the values of the context s was
-// made with and is cancelled
+// made with (Background for a Tracker's scope without one) and is cancelled
 // when s begins stopping, or at once if it has. Goroutines started on
 // behalf of s should watch it.
 func (s *Scope) Context() context.Context {
