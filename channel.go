@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"sync"
+
+	"github.com/gosignals/signals/internal/live"
 )
 
 // Subscribe returns a channel that receives r's value at once and then after
@@ -25,6 +27,7 @@ func Subscribe[T any](ctx context.Context, r Readable[T], opts ...EffectOption) 
 		panic("signals: Subscribe to a nil Readable")
 	}
 	m := &mailbox[T]{ch: make(chan T, 1)}
+	live.Subscriptions.Add(1) // until close
 	made := false
 	defer func() {
 		if !made { // bad options, or the first run panicked
@@ -71,6 +74,7 @@ func (m *mailbox[T]) close() {
 	if !m.closed {
 		m.closed = true
 		close(m.ch)
+		live.Subscriptions.Add(-1)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosignals/signals"
+	"github.com/gosignals/signals/signalstest"
 )
 
 // closed reports whether ch is closed now.
@@ -37,6 +38,7 @@ func within(t *testing.T, d time.Duration, ch <-chan struct{}, what string) {
 }
 
 func TestScopeDeferCancel(t *testing.T) {
+	signalstest.Check(t)
 	scope := signals.NewScope(context.Background())
 	var log []int
 	var cancels []func() bool
@@ -86,6 +88,7 @@ func TestScopeDeferCancel(t *testing.T) {
 }
 
 func TestScopeStopsWhatStopsOnItsOwnNoMore(t *testing.T) {
+	signalstest.Check(t)
 	src := signals.New(0)
 	scope := signals.NewScope(context.Background())
 	stops := 0
@@ -100,6 +103,7 @@ func TestScopeStopsWhatStopsOnItsOwnNoMore(t *testing.T) {
 }
 
 func TestChildScopes(t *testing.T) {
+	signalstest.Check(t)
 	src := signals.New(0)
 	parent := signals.NewScope(context.Background())
 	var log []string
@@ -158,6 +162,7 @@ func TestChildScopes(t *testing.T) {
 type ctxKey struct{}
 
 func TestScopeContext(t *testing.T) {
+	signalstest.Check(t)
 	base, cancelBase := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "request 7"))
 	defer cancelBase()
 	scope := signals.NewScope(base)
@@ -188,6 +193,7 @@ func TestScopeContext(t *testing.T) {
 }
 
 func TestNewScopeRacingWithItsContext(t *testing.T) {
+	signalstest.Check(t)
 	withDeadline(t, time.Minute, func() {
 		for range 200 {
 			ctx, cancel := context.WithCancel(context.Background())
@@ -203,6 +209,7 @@ func TestNewScopeRacingWithItsContext(t *testing.T) {
 }
 
 func TestEffectDone(t *testing.T) {
+	signalstest.Check(t)
 	src := signals.New(0)
 
 	t.Run("closed by Stop after the cleanups", func(t *testing.T) {
@@ -325,6 +332,7 @@ func TestTimedStopCancelsTheRun(t *testing.T) {
 }
 
 func TestIdlePerEffectAndScope(t *testing.T) {
+	signalstest.Check(t)
 	withDeadline(t, time.Minute, func() {
 		src := signals.New(0)
 		busy := signals.NewScope(context.Background())
@@ -339,8 +347,7 @@ func TestIdlePerEffectAndScope(t *testing.T) {
 				<-release
 			}
 		}, signals.Async())
-		quietRuns := make(chan int, 10)
-		quietOne := quiet.Effect(func(tr *signals.Tracker) { quietRuns <- src.Get(tr) }, signals.Async())
+		rec := signalstest.Record(t, src, signals.Async(), signals.WithScope(quiet))
 		src.Set(1)
 		<-entered
 		short := func() context.Context {
@@ -348,10 +355,10 @@ func TestIdlePerEffectAndScope(t *testing.T) {
 			t.Cleanup(cancel)
 			return ctx
 		}
-		assert.Equal(t, 0, <-quietRuns)
-		assert.Equal(t, 1, <-quietRuns)
+		_, err := rec.Wait(t.Context(), 2)
+		require.NoError(t, err)
 		assert.NoError(t, quiet.Idle(short()), "a scope whose effects are done does not wait for another's")
-		assert.NoError(t, quietOne.Idle(short()), "nor does an effect")
+		assert.NoError(t, rec.Effect().Idle(short()), "nor does an effect")
 		assert.ErrorIs(t, busy.Idle(short()), context.DeadlineExceeded, "the parent waits for its child's effect")
 		assert.ErrorIs(t, blocked.Idle(short()), context.DeadlineExceeded)
 		assert.ErrorIs(t, signals.Idle(short()), context.DeadlineExceeded, "so does the process")
@@ -366,6 +373,7 @@ func TestIdlePerEffectAndScope(t *testing.T) {
 }
 
 func TestScopeStopSurvivesGoexit(t *testing.T) {
+	signalstest.Check(t)
 	scope := signals.NewScope(context.Background())
 	var ran atomic.Bool
 	scope.Defer(func() { ran.Store(true) })
@@ -381,6 +389,7 @@ func TestScopeStopSurvivesGoexit(t *testing.T) {
 }
 
 func TestSubscribeThatFailsLeavesNothing(t *testing.T) {
+	signalstest.Check(t)
 	assert.Panics(t, func() { signals.Subscribe(context.Background(), signals.New(1), signals.EffectOption{}) })
 	c := signals.NewComputed(func(*signals.Tracker) int { panic("no value") })
 	assert.PanicsWithValue(t, "no value", func() { signals.Subscribe(context.Background(), c) })
@@ -408,6 +417,7 @@ func TestDoneRacingWithStop(t *testing.T) {
 }
 
 func TestScopePanicHandler(t *testing.T) {
+	signalstest.Check(t)
 	synctest.Test(t, func(t *testing.T) {
 		var mu sync.Mutex // the handlers run on the effects' goroutines
 		var global, mine, own []any
@@ -492,6 +502,7 @@ func (l *tracerLog) take() []string {
 }
 
 func TestScopeAndEffectTracers(t *testing.T) {
+	signalstest.Check(t)
 	src := signals.New(0)
 	var global, tenantLog, childLog, effectLog tracerLog
 	prev := signals.SetTracer(&global)
@@ -531,6 +542,7 @@ func TestScopeAndEffectTracers(t *testing.T) {
 }
 
 func TestTrackerScopeOwnsTheRunsEffects(t *testing.T) {
+	signalstest.Check(t)
 	outer, inner := signals.New(0), signals.New(0)
 	innerRuns := 0
 	var scopes []*signals.Scope
@@ -599,6 +611,7 @@ func TestTrackerScopeOwnsTheRunsEffects(t *testing.T) {
 // each other and with the contexts' callbacks. Everything must end, once,
 // with nothing left behind and no data race.
 func TestLifetimesUnderConcurrency(t *testing.T) {
+	signalstest.Check(t)
 	src := signals.New(0)
 	withDeadline(t, time.Minute, func() {
 		for range 50 {

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosignals/signals"
+	"github.com/gosignals/signals/signalstest"
 )
 
 // recorder collects what an effect saw, safe for effects on other goroutines.
@@ -100,6 +101,7 @@ func TestThrottle(t *testing.T) {
 }
 
 func TestManualScheduler(t *testing.T) {
+	signalstest.Check(t)
 	m := signals.NewManual()
 	a, b := signals.New(1), signals.New(10)
 	sum := signals.NewComputed(func(tr *signals.Tracker) int { return a.Get(tr) + b.Get(tr) })
@@ -147,6 +149,7 @@ func TestIdleHonoursContext(t *testing.T) {
 }
 
 func TestWithContext(t *testing.T) {
+	signalstest.Check(t)
 	s := signals.New(0)
 	ctx, cancel := context.WithCancel(context.Background())
 	var runs, cleanups atomic.Int32
@@ -172,6 +175,7 @@ func TestWithContext(t *testing.T) {
 }
 
 func TestScope(t *testing.T) {
+	signalstest.Check(t)
 	s := signals.New(0)
 	scope := signals.NewScope(context.Background())
 	var log []string
@@ -255,6 +259,7 @@ func TestSubscribe(t *testing.T) {
 }
 
 func TestFeed(t *testing.T) {
+	signalstest.Check(t)
 	s := signals.New("")
 	var rec []string
 	e := signals.NewEffect(func(tr *signals.Tracker) { rec = append(rec, s.Get(tr)) })
@@ -332,6 +337,7 @@ func TestSchedulingMisuse(t *testing.T) {
 }
 
 func TestSubscribeClosesWhenItsOwnerEnds(t *testing.T) {
+	signalstest.Check(t)
 	s := signals.New(1)
 	drained := func(ch <-chan int) bool {
 		select {
