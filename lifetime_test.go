@@ -350,15 +350,19 @@ func TestIdlePerEffectAndScope(t *testing.T) {
 		rec := signalstest.Record(t, src, signals.Async(), signals.WithScope(quiet))
 		src.Set(1)
 		<-entered
-		short := func() context.Context {
-			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+		timeout := func(d time.Duration) context.Context {
+			ctx, cancel := context.WithTimeout(t.Context(), d)
 			t.Cleanup(cancel)
 			return ctx
 		}
+		// What must wait is given 20ms; what must not is given 10s, which
+		// it would use up if it waited for the blocked run.
+		short := func() context.Context { return timeout(20 * time.Millisecond) }
+		long := func() context.Context { return timeout(10 * time.Second) }
 		_, err := rec.Wait(t.Context(), 2)
 		require.NoError(t, err)
-		assert.NoError(t, quiet.Idle(short()), "a scope whose effects are done does not wait for another's")
-		assert.NoError(t, rec.Effect().Idle(short()), "nor does an effect")
+		assert.NoError(t, quiet.Idle(long()), "a scope whose effects are done does not wait for another's")
+		assert.NoError(t, rec.Effect().Idle(long()), "nor does an effect")
 		assert.ErrorIs(t, busy.Idle(short()), context.DeadlineExceeded, "the parent waits for its child's effect")
 		assert.ErrorIs(t, blocked.Idle(short()), context.DeadlineExceeded)
 		assert.ErrorIs(t, signals.Idle(short()), context.DeadlineExceeded, "so does the process")
@@ -366,9 +370,9 @@ func TestIdlePerEffectAndScope(t *testing.T) {
 		assert.NoError(t, busy.Idle(t.Context()))
 		assert.NoError(t, blocked.Idle(t.Context()))
 		assert.NoError(t, signals.Idle(t.Context()))
-		sync := signals.NewEffect(func(tr *signals.Tracker) { src.Get(tr) })
-		defer sync.Stop()
-		assert.NoError(t, sync.Idle(short()), "a synchronous effect has nothing scheduled")
+		direct := signals.NewEffect(func(tr *signals.Tracker) { src.Get(tr) })
+		defer direct.Stop()
+		assert.NoError(t, direct.Idle(long()), "a synchronous effect has nothing scheduled")
 	})
 }
 
