@@ -2,13 +2,18 @@ package signals
 
 import (
 	"context"
+	"slices"
 	"sync"
+
+	"github.com/gosignals/signals/internal/live"
 )
 
 // Subscribe returns a channel that receives r's value at once and then after
 // every change, until ctx is done, when the channel is closed; the channel is
 // also closed when a scope or context given in opts (WithScope, WithContext)
-// ends, and at once if one has already ended. It conflates:
+// ends, and at once, without a value, if one of them has already ended.
+// Whichever ends first releases the others: an ended subscription is not
+// kept, with r, by a context or scope that outlives it. It conflates:
 // the channel holds at most one value, the latest, so a slow receiver skips
 // intermediate values but always gets the last one, and writers never block
 // on it. It is the bridge to select loops, pipelines and Server-Sent Events
@@ -22,21 +27,20 @@ func Subscribe[T any](ctx context.Context, r Readable[T], opts ...EffectOption) 
 		panic("signals: Subscribe to a nil Readable")
 	}
 	m := &mailbox[T]{ch: make(chan T, 1)}
-	e := NewEffect(func(t *Tracker) { m.put(r.Get(t)) }, opts...)
-	end := func() {
-		e.Stop()
-		m.close()
-	}
-	context.AfterFunc(ctx, end)
-	// Whatever else ends the effect must close the channel too, or a
-	// receiver ranging over it would wait forever.
-	o := buildEffectOptions(opts)
-	if o.ctx != nil {
-		context.AfterFunc(o.ctx, end)
-	}
-	if o.scope != nil && !o.scope.Defer(end) {
-		end()
-	}
+	live.Subscriptions.Add(1) // until close
+	made := false
+	defer func() {
+		if !made { // bad options, or the first run panicked
+			m.close()
+		}
+	}()
+	// Whatever ends the effect (ctx, or a scope or context in opts) closes
+	// the channel, or a receiver ranging over it would wait forever; and
+	// stopping lets go of every registration, so that an ended subscription
+	// is not kept by the contexts and scopes that outlive it.
+	NewEffect(func(t *Tracker) { m.put(r.Get(t)) },
+		append(slices.Clip(opts), withSubscription(ctx, m.close))...)
+	made = true
 	return m.ch
 }
 
@@ -70,6 +74,7 @@ func (m *mailbox[T]) close() {
 	if !m.closed {
 		m.closed = true
 		close(m.ch)
+		live.Subscriptions.Add(-1)
 	}
 }
 

@@ -65,7 +65,56 @@
 // and the computeds effects depend on. A computed that no effect depends on
 // is referenced only by its readers, and is garbage-collected with them.
 // A running effect is kept alive by its sources, whether or not the program
-// holds on to it; call [Effect.Stop] to release it.
+// holds on to it; call [Effect.Stop] to release it, or bind it to a scope or
+// a context (see Lifetimes).
+//
+// # Lifetimes
+//
+// An effect, a subscription ([Subscribe]) and a [Scope] live until something
+// ends them. Once ended, each lets go of what it was tied to, and what it
+// was tied to lets go of it, so that it can be garbage-collected however
+// long those live: a server can create and end effects in one long-lived
+// scope and context all day and keep only the live ones.
+//
+//   - An effect ends with [Effect.Stop], when a context given with
+//     [WithContext] is done, when a scope given with [WithScope] (or
+//     [Scope.Effect]) stops, or, created in [Tracker.Scope], before the next
+//     run of the effect that created it. Whatever ends it, it leaves its
+//     scope, releases its contexts and cancels a pending [Debounce] or
+//     [Throttle] timer. [Effect.Done] is closed once its last run and its
+//     cleanups are over.
+//   - A [Subscribe] channel is fed by an effect tied to Subscribe's context
+//     and to the scope and context in its options; the first of them to end
+//     closes the channel and releases the others.
+//   - A [Scope] stops what it owns ([Scope.Effect], [WithScope],
+//     [Scope.Defer], child scopes from [Scope.Child]) in reverse order of
+//     registration. What ends on its own leaves the scope at once; Defer
+//     returns a function that unregisters, like the stop function of
+//     context.AfterFunc. A scope made with [NewScope] stops when its context
+//     is done (it is returned stopped if the context already is), and
+//     [Scope.Context] is cancelled when it stops.
+//   - Ownership is explicit. An effect created during another effect's run
+//     is not owned by that run (contract item 13) unless it is created in
+//     the run's scope, [Tracker.Scope], which is stopped before the next
+//     run and when the effect stops.
+//   - No effect is left running without a handle: if [NewEffect]'s first
+//     run panics, or the flush it runs afterwards raises another effect's
+//     panic, the new effect is stopped before the panic leaves NewEffect.
+//
+// Waiting and observing follow the same lines: [Effect.Idle] and
+// [Scope.Idle] wait for one effect's or one scope's runs handed to Async,
+// Debounce or Throttle ([Idle] for the whole process), and a scope's panic
+// handler ([Scope.SetPanicHandler]) and tracer ([Scope.SetTracer]) see its
+// effects and its children's, besides the per-effect [WithPanicHandler] and
+// [WithTracer] and the process-wide [SetPanicHandler] and [SetTracer]. In
+// tests, package signalstest checks that nothing is left running at the end
+// of a test and records the values a Readable takes.
+//
+//	conn := server.Child()                 // one per connection; server is long-lived
+//	defer conn.Stop()                      // ends everything below
+//	for v := range signals.Subscribe(r.Context(), status, signals.WithScope(conn)) {
+//		fmt.Fprintf(w, "data: %v\n\n", v)
+//	}
 //
 // # Concurrency
 //

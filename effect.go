@@ -1,15 +1,27 @@
 package signals
 
-import "github.com/gosignals/signals/internal/core"
+import (
+	"sync/atomic"
+
+	"github.com/gosignals/signals/internal/core"
+)
 
 // Effect runs a function for its side effects, once when created and again
 // after every change to what it read. Its methods are safe for concurrent
 // use.
 type Effect struct {
-	sub     core.Sub
-	fn      func(*Tracker)
-	onPanic func(PanicInfo)
-	unbind  func() bool // releases a context binding
+	sub core.Sub
+	fn  func(*Tracker)
+	// x ties the effect to its scope, contexts, scheduler and handlers
+	// (lifetime.go). Set in NewEffect before the effect is shared; nil if it
+	// has none of them.
+	x *effectExtra
+	// state and done make Done (lifetime.go).
+	state atomic.Uint32
+	done  atomic.Pointer[chan struct{}]
+	// run is the scope of the current run (Tracker.Scope), or nil. The
+	// engine orders the runs and cleanups that use it.
+	run *Scope
 }
 
 // NewEffect creates an effect and runs fn once, synchronously, before
@@ -22,23 +34,29 @@ type Effect struct {
 // with itself.
 //
 // If that first run panics, the effect is stopped and the panic leaves
-// NewEffect. NewEffect(nil) panics. With WithContext or WithScope, an effect
-// whose context is already done or whose scope is stopped is returned
-// stopped, without running.
+// NewEffect. If the first run succeeded but the flush that NewEffect then
+// runs (for the effects that run's writes made due) raises another effect's
+// panic, the new effect is stopped too, its cleanups run, before the panic
+// leaves NewEffect: no effect is left running without a handle to stop it.
+// NewEffect(nil) panics. With WithContext or WithScope, an effect whose
+// context is already done or whose scope is stopped is returned stopped,
+// without running.
 //
 // An effect created inside another effect's run is not owned by it; tie
 // their lifetimes explicitly, for example with t.OnCleanup(inner.Stop), or
-// create both in one Scope.
+// create it in the run's own scope, t.Scope(). See the package
+// documentation's "Lifetimes".
 func NewEffect(fn func(t *Tracker), opts ...EffectOption) *Effect {
 	if fn == nil {
 		panic("signals: NewEffect called with a nil function")
 	}
 	o := buildEffectOptions(opts)
-	e := &Effect{fn: fn, onPanic: o.onPanic}
+	e := &Effect{fn: fn}
+	var s Scheduler
 	var sched func(func())
 	var job func()
 	if o.newSched != nil {
-		s := o.newSched()
+		s = o.newSched()
 		sched = func(job func()) { s.Schedule(e, job) }
 		job = func() {
 			if p, ok := core.RunScheduled(&e.sub); ok {
@@ -48,11 +66,11 @@ func NewEffect(fn func(t *Tracker), opts ...EffectOption) *Effect {
 	}
 	core.InitEffect(&e.sub, (*effectImpl)(e), 0, sched, job)
 	e.sub.Name = o.name
-	if !o.bind(e) {
-		core.Stop(&e.sub) // context done or scope stopped: never runs
+	if !o.bind(e, s) {
+		e.Stop() // context done or scope stopped: never runs
 		return e
 	}
-	core.StartEffect(&e.sub)
+	e.start()
 	return e
 }
 
@@ -62,13 +80,17 @@ func NewEffect(fn func(t *Tracker), opts ...EffectOption) *Effect {
 // checked) on another goroutine, that run completes and that goroutine runs
 // the cleanups. A panic from a cleanup is raised from Stop after the
 // other cleanups ran.
+//
+// Stop also lets go of everything that held the effect: it leaves its
+// scope, releases its contexts and cancels a pending Debounce or Throttle
+// timer, so that the stopped effect can be garbage-collected whatever
+// outlives it. Done is closed once the last run and the cleanups are over.
+// Stop on a nil *Effect does nothing.
 func (e *Effect) Stop() {
 	if e == nil {
 		return
 	}
-	if e.unbind != nil {
-		e.unbind()
-	}
+	e.end()
 	core.Stop(&e.sub)
 }
 
@@ -90,10 +112,10 @@ func (e *effectImpl) Compute(t *core.Tracker, _ bool) bool {
 
 func (e *effectImpl) Settle(bool) {}
 
-// stopByContext stops e when its context is done. The context binding has
-// fired, so unlike Stop it has nothing to release.
+// stopByContext stops e when one of its contexts is done, on the context's
+// goroutine, where no caller could receive a cleanup's panic.
 func (e *Effect) stopByContext() {
-	if p, ok := core.Call(func() { core.Stop(&e.sub) }); ok {
+	if p, ok := core.Call(e.Stop); ok {
 		e.reportPanic(p)
 	}
 }

@@ -5,6 +5,7 @@ go 1.26
 require (
 	github.com/leanovate/gopter v0.2.11
 	github.com/stretchr/testify v1.11.1
+	go.uber.org/goleak v1.3.0
 )
 
 require (

@@ -65,6 +65,9 @@ type effectOptions struct {
 	ctx      context.Context
 	scope    *Scope
 	onPanic  func(PanicInfo)
+	tracer   Tracer
+	subCtx   context.Context // Subscribe's own context
+	onStop   func()          // Subscribe's: close the channel
 }
 
 func buildEffectOptions(opts []EffectOption) effectOptions {

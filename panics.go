@@ -8,8 +8,9 @@ import (
 )
 
 // PanicInfo describes a panic that no caller could receive: one raised by an
-// effect run by a Scheduler on a goroutine of its own, or by a cleanup run
-// when an effect's context ended.
+// effect run by a Scheduler on a goroutine of its own, by a cleanup run
+// when an effect's context ended, or by what a scope stopped when its
+// context ended (then Effect is "").
 type PanicInfo struct {
 	// Effect is the effect's name (WithEffectName), or "".
 	Effect string
@@ -22,7 +23,8 @@ var panicHandler atomic.Pointer[func(PanicInfo)]
 // SetPanicHandler replaces the function that receives panics no caller could
 // receive, and returns the previous one. The default logs them with
 // log/slog at level Error. SetPanicHandler(nil) restores the default. A
-// per-effect handler (WithPanicHandler) takes precedence.
+// per-effect handler (WithPanicHandler) and a scope's (Scope.SetPanicHandler)
+// take precedence.
 func SetPanicHandler(h func(PanicInfo)) (previous func(PanicInfo)) {
 	var p *func(PanicInfo)
 	if h != nil {
@@ -61,12 +63,22 @@ func logPanic(info PanicInfo) {
 }
 
 func (e *Effect) reportPanic(p any) {
-	info := PanicInfo{Effect: e.sub.Name, Value: p}
-	switch h := panicHandler.Load(); {
-	case e.onPanic != nil:
-		e.onPanic(info)
+	var h func(PanicInfo)
+	if x := e.x; x != nil {
+		if h = x.onPanic; h == nil {
+			h = x.scope.panicHandler()
+		}
+	}
+	handlePanic(PanicInfo{Effect: e.sub.Name, Value: p}, h)
+}
+
+// handlePanic hands info to h, or to the process-wide handler if h is nil.
+func handlePanic(info PanicInfo, h func(PanicInfo)) {
+	switch g := panicHandler.Load(); {
 	case h != nil:
-		(*h)(info)
+		h(info)
+	case g != nil:
+		(*g)(info)
 	default:
 		logPanic(info)
 	}

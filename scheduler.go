@@ -64,8 +64,8 @@ func WithScheduler(s Scheduler) EffectOption {
 }
 
 // Async runs the effect on a goroutine of its own rather than on the writer's:
-// a Set never executes the effect's side effects. Use Idle to wait for such
-// runs to finish.
+// a Set never executes the effect's side effects. Use Idle, or the effect's
+// or its scope's Idle, to wait for such runs to finish.
 func Async() EffectOption {
 	return EffectOption{apply: func(o *effectOptions) {
 		o.newSched = func() Scheduler { return new(async) }
@@ -77,16 +77,18 @@ func Async() EffectOption {
 type async struct {
 	mu      sync.Mutex
 	pending bool
+	stopped bool
 }
 
-func (a *async) Schedule(_ *Effect, run func()) {
+func (a *async) Schedule(e *Effect, run func()) {
 	a.mu.Lock()
-	if a.pending {
+	if a.pending || a.stopped {
 		a.mu.Unlock()
 		return
 	}
 	a.pending = true
 	a.mu.Unlock()
+	idle := e.idleCounter()
 	idle.add(1)
 	go func() {
 		defer idle.add(-1)
@@ -95,6 +97,14 @@ func (a *async) Schedule(_ *Effect, run func()) {
 		a.mu.Unlock()
 		run()
 	}()
+}
+
+// stop ignores what is scheduled from now on: the effect is stopped. A run
+// already started does nothing.
+func (a *async) stop() {
+	a.mu.Lock()
+	a.stopped = true
+	a.mu.Unlock()
 }
 
 // Debounce runs the effect once d has passed without a further change, on a
@@ -130,13 +140,18 @@ type timed struct {
 	mu      sync.Mutex
 	timer   *time.Timer
 	armed   bool // a run is pending
+	stopped bool
 	lastRun time.Time
 	run     func()
+	idle    *idleCounter // where the pending run is counted
 }
 
-func (s *timed) Schedule(_ *Effect, run func()) {
+func (s *timed) Schedule(e *Effect, run func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.stopped {
+		return
+	}
 	s.run = run
 	if s.armed {
 		if s.debounce {
@@ -145,7 +160,8 @@ func (s *timed) Schedule(_ *Effect, run func()) {
 		return
 	}
 	s.armed = true
-	idle.add(1)
+	s.idle = e.idleCounter()
+	s.idle.add(1)
 	wait := s.d
 	if !s.debounce {
 		wait = max(0, s.d-time.Since(s.lastRun))
@@ -165,10 +181,30 @@ func (s *timed) fire() {
 	}
 	s.armed = false
 	s.lastRun = time.Now()
-	run := s.run
+	run, idle := s.run, s.idle
 	s.mu.Unlock()
 	defer idle.add(-1)
-	run()
+	if run != nil { // nil once stopped
+		run()
+	}
+}
+
+// stop cancels the pending run, if any, and forgets the effect: a stopped
+// Debounce(time.Hour) effect neither keeps Idle waiting nor stays in memory
+// for an hour.
+func (s *timed) stop() {
+	s.mu.Lock()
+	s.stopped = true
+	s.run = nil
+	cancelled := s.armed && s.timer.Stop()
+	if cancelled {
+		s.armed = false
+	}
+	idle := s.idle
+	s.mu.Unlock()
+	if cancelled {
+		idle.add(-1)
+	}
 }
 
 // Manual is a Scheduler whose runs wait until Flush: for tests that need to
@@ -225,45 +261,56 @@ func (m *Manual) Flush() int {
 }
 
 // idle counts runs handed to Async, Debounce and Throttle that have not
-// finished, for Idle.
+// finished, for Idle. Each such effect has a counter of its own whose
+// parent is its scope's, whose parent is its parent scope's, up to this one.
 var idle idleCounter
 
 type idleCounter struct {
-	mu   sync.Mutex
-	n    int
-	zero chan struct{} // closed when n drops to 0
+	mu     sync.Mutex
+	n      int
+	zero   chan struct{} // closed when n drops to 0
+	parent *idleCounter  // counts everything this one counts
 }
 
 func (c *idleCounter) add(d int) {
-	c.mu.Lock()
-	c.n += d
-	if c.n == 0 && c.zero != nil {
-		close(c.zero)
-		c.zero = nil
+	for ; c != nil; c = c.parent {
+		c.mu.Lock()
+		c.n += d
+		if c.n == 0 && c.zero != nil {
+			close(c.zero)
+			c.zero = nil
+		}
+		c.mu.Unlock()
 	}
-	c.mu.Unlock()
 }
 
-// Idle waits until no run handed to Async, Debounce or Throttle is pending
-// or in progress, or ctx is done, and returns ctx.Err() in the latter case.
-// Runs caused by the runs it waits for are waited for too. Runs held by a
-// Manual scheduler or a custom Scheduler are not counted.
-func Idle(ctx context.Context) error {
+// wait waits until c is zero or ctx is done.
+func (c *idleCounter) wait(ctx context.Context) error {
 	for {
-		idle.mu.Lock()
-		if idle.n == 0 {
-			idle.mu.Unlock()
+		c.mu.Lock()
+		if c.n == 0 {
+			c.mu.Unlock()
 			return nil
 		}
-		if idle.zero == nil {
-			idle.zero = make(chan struct{})
+		if c.zero == nil {
+			c.zero = make(chan struct{})
 		}
-		zero := idle.zero
-		idle.mu.Unlock()
+		zero := c.zero
+		c.mu.Unlock()
 		select {
 		case <-zero:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+}
+
+// Idle waits until no run handed to Async, Debounce or Throttle is pending
+// or in progress, or ctx is done, and returns ctx.Err() in the latter case.
+// Runs caused by the runs it waits for are waited for too. Runs held by a
+// Manual scheduler or a custom Scheduler are not counted, and a stopped
+// effect has none pending. It waits for the whole process; Effect.Idle and
+// Scope.Idle wait for one effect or one scope.
+func Idle(ctx context.Context) error {
+	return idle.wait(ctx)
 }

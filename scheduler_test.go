@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosignals/signals"
+	"github.com/gosignals/signals/signalstest"
 )
 
 // recorder collects what an effect saw, safe for effects on other goroutines.
@@ -100,6 +101,7 @@ func TestThrottle(t *testing.T) {
 }
 
 func TestManualScheduler(t *testing.T) {
+	signalstest.Check(t)
 	m := signals.NewManual()
 	a, b := signals.New(1), signals.New(10)
 	sum := signals.NewComputed(func(tr *signals.Tracker) int { return a.Get(tr) + b.Get(tr) })
@@ -142,11 +144,12 @@ func TestIdleHonoursContext(t *testing.T) {
 		defer cancel()
 		assert.ErrorIs(t, signals.Idle(ctx), context.DeadlineExceeded)
 		e.Stop()
-		require.NoError(t, signals.Idle(t.Context()), "the pending run happens, as a no-op, after Stop")
+		require.NoError(t, signals.Idle(t.Context()), "Stop cancelled the pending run")
 	})
 }
 
 func TestWithContext(t *testing.T) {
+	signalstest.Check(t)
 	s := signals.New(0)
 	ctx, cancel := context.WithCancel(context.Background())
 	var runs, cleanups atomic.Int32
@@ -172,6 +175,7 @@ func TestWithContext(t *testing.T) {
 }
 
 func TestScope(t *testing.T) {
+	signalstest.Check(t)
 	s := signals.New(0)
 	scope := signals.NewScope(context.Background())
 	var log []string
@@ -179,7 +183,8 @@ func TestScope(t *testing.T) {
 		s.Get(tr)
 		tr.OnCleanup(func() { log = append(log, "first") })
 	})
-	require.True(t, scope.Defer(func() { log = append(log, "deferred") }))
+	_, registered := scope.TryDefer(func() { log = append(log, "deferred") })
+	require.True(t, registered)
 	signals.NewEffect(func(tr *signals.Tracker) {
 		s.Get(tr)
 		tr.OnCleanup(func() { log = append(log, "second") })
@@ -200,7 +205,10 @@ func TestScope(t *testing.T) {
 	runs := 0
 	scope.Effect(func(tr *signals.Tracker) { runs++ })
 	assert.Zero(t, runs, "an effect created in a stopped scope never runs")
-	assert.False(t, scope.Defer(func() {}))
+	cancel, registered := scope.TryDefer(func() { t.Error("registered with a stopped scope") })
+	assert.False(t, registered, "nothing registers with a stopped scope")
+	assert.False(t, cancel(), "and there is nothing to cancel")
+	assert.False(t, scope.Defer(func() { t.Error("registered with a stopped scope") })())
 
 	t.Run("bound to a context", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -251,6 +259,7 @@ func TestSubscribe(t *testing.T) {
 }
 
 func TestFeed(t *testing.T) {
+	signalstest.Check(t)
 	s := signals.New("")
 	var rec []string
 	e := signals.NewEffect(func(tr *signals.Tracker) { rec = append(rec, s.Get(tr)) })
@@ -328,6 +337,7 @@ func TestSchedulingMisuse(t *testing.T) {
 }
 
 func TestSubscribeClosesWhenItsOwnerEnds(t *testing.T) {
+	signalstest.Check(t)
 	s := signals.New(1)
 	drained := func(ch <-chan int) bool {
 		select {

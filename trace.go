@@ -63,7 +63,8 @@ func (f TracerFunc) Trace(e Event) { f(e) }
 
 var tracer struct {
 	sync.Mutex
-	t Tracer
+	t     Tracer
+	local int // scopes and effects with a tracer of their own
 }
 
 // SetTracer installs t and returns the previous tracer (nil if none).
@@ -73,23 +74,7 @@ func SetTracer(t Tracer) (previous Tracer) {
 	tracer.Lock()
 	defer tracer.Unlock()
 	previous, tracer.t = tracer.t, t
-	if t == nil {
-		core.SetHooks(nil)
-		return previous
-	}
-	core.SetHooks(&core.Hooks{
-		Write: func(n *core.Node) {
-			t.Trace(Event{Kind: EventSet, Node: nodeID(n), Name: signalName(n)})
-		},
-		Run: func(s *core.Sub, d time.Duration, changed, panicked bool, p any) {
-			kind := EventRecompute
-			if s.Kind() == "effect" {
-				kind = EventEffectRun
-			}
-			t.Trace(Event{Kind: kind, Node: nodeID(&s.Node), Name: s.Name, Duration: d,
-				Changed: changed, Panicked: panicked, Panic: p})
-		},
-	})
+	installHooks()
 	return previous
 }
 

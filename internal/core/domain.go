@@ -24,11 +24,11 @@ type domain struct {
 	queue         []*Sub // effects due
 	// blocked holds effects a flush left until a claim older than it ends.
 	blocked  []*Sub
-	flushers int // flushes responsible for queue
-	waiters  int // goroutines in cond.Wait
+	flushers int    // flushes responsible for queue
+	waiters  int    // goroutines in cond.Wait
 	spare    *flush // a finished flush, for the next one
-	claims   int // computations claimed
-	blocking int // claims with fBlocking
+	claims   int    // computations claimed
+	blocking int    // claims with fBlocking
 	// gate counts computations holding the writer gate; gateCh is closed
 	// when it opens again; gateBound is how long a writer waits at most.
 	gate      int

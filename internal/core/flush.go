@@ -608,7 +608,8 @@ func runCleanups(cs []func()) (p any, panicked bool) {
 }
 
 // dispose unlinks a stopped effect, not claimed, and runs its cleanups, their
-// writes batched with f. Lock held; may be released meanwhile.
+// writes batched with f, then tells the typed layer (Disposer). Lock held;
+// may be released meanwhile.
 func (f *flush) dispose(d *domain, e *Sub) *domain {
 	e.clearFlags(fPending | fQueued)
 	e.setFlags(fDisposed)
@@ -617,17 +618,24 @@ func (f *flush) dispose(d *domain, e *Sub) *domain {
 	e.cleanups = nil
 	if len(cs) == 0 {
 		forget(e)
+		disposed(e)
 		return d
 	}
 	e.fl.Store(f)
 	d.mu.Unlock()
 	pushContext(e)
 	defer popContext(e)
+	defer disposed(e) // even if a cleanup calls runtime.Goexit
 	f.note(runCleanups(cs))
 	forget(e)
-	d = lockDom(&e.Node)
-	e.fl.Store(nil)
-	return d
+	return lockDom(&e.Node)
+}
+
+// disposed tells e's typed half that e is done, if it asked to know.
+func disposed(e *Sub) {
+	if x, ok := e.impl.(Disposer); ok {
+		x.Disposed()
+	}
 }
 
 // handOver passes due effects to their schedulers, which are user code. An

@@ -101,6 +101,15 @@ type Impl interface {
 	Settle(keep bool)
 }
 
+// Disposer is implemented by an effect's Impl that wants to know when the
+// effect is done: the engine calls Disposed exactly once per effect, after
+// the effect was stopped, its last run (or check) returned and its cleanups
+// ran (even if they panicked). It may be called with a domain lock held, so
+// it must not block or call into the engine.
+type Disposer interface {
+	Disposed()
+}
+
 // Sub is a node that reads others: a computed or an effect.
 type Sub struct {
 	Node
@@ -184,6 +193,10 @@ type Tracker struct {
 
 // IsEffect reports whether t belongs to an effect.
 func (t *Tracker) IsEffect() bool { return t.effect }
+
+// Impl returns the typed half of the computation t belongs to. It reads a
+// field fixed at creation, so it needs no lock.
+func (t *Tracker) Impl() Impl { return t.sub.impl }
 
 // Untracked returns the untracked view of the same evaluation.
 func (t *Tracker) Untracked() *Tracker { return &t.sub.utr }
