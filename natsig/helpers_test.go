@@ -17,19 +17,19 @@ import (
 
 // bucket connects to srv and opens (creating it if needed) the bucket
 // named name.
-func bucket(t testing.TB, srv *natsigtest.Server, name string) (*natsig.Bucket, *nats.Conn) {
+func bucket(t testing.TB, srv *natsigtest.Server, name string, opts ...natsig.BucketOption) (*natsig.Bucket, *nats.Conn) {
 	t.Helper()
-	return bucketWith(t, srv, jetstream.KeyValueConfig{Bucket: name})
+	return bucketWith(t, srv, jetstream.KeyValueConfig{Bucket: name}, opts...)
 }
 
-func bucketWith(t testing.TB, srv *natsigtest.Server, cfg jetstream.KeyValueConfig) (*natsig.Bucket, *nats.Conn) {
+func bucketWith(t testing.TB, srv *natsigtest.Server, cfg jetstream.KeyValueConfig, opts ...natsig.BucketOption) (*natsig.Bucket, *nats.Conn) {
 	t.Helper()
 	nc := srv.Connect()
 	js, err := jetstream.New(nc)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	b, err := natsig.CreateBucket(ctx, js, cfg)
+	b, err := natsig.CreateBucket(ctx, js, cfg, opts...)
 	require.NoError(t, err)
 	return b, nc
 }

@@ -120,7 +120,7 @@ func TestLostAcknowledgement(t *testing.T) {
 	require.NoError(t, err)
 	kv, err := js.KeyValue(ctx(t, 5*time.Second), "acks")
 	require.NoError(t, err)
-	b := natsig.NewBucket(js, kv)
+	b := natsig.NewBucket(js, kv, natsig.WithErrorHandler(func(error) {}))
 
 	t.Run("Counter.Add is applied once", func(t *testing.T) {
 		c, err := natsig.NewCounter(ctx(t, 10*time.Second), b, "views", natsig.Shards(1),
@@ -143,7 +143,7 @@ func TestLostAcknowledgement(t *testing.T) {
 	})
 
 	t.Run("Shared.Update reports an unknown outcome", func(t *testing.T) {
-		s, err := natsig.Open[int](ctx(t, 10*time.Second), b, "plain", natsig.WithErrorHandler(func(error) {}))
+		s, err := natsig.Open[int](ctx(t, 10*time.Second), b, "plain")
 		require.NoError(t, err)
 		defer s.Close()
 		require.NoError(t, s.Set(ctx(t, 5*time.Second), 1))

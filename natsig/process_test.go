@@ -136,13 +136,13 @@ func TestServerRestart(t *testing.T) {
 	insts := make([]*instance, instances)
 	for i := range insts {
 		in := &instance{}
-		b, _ := bucket(t, srv, "fault")
+		b, _ := bucket(t, srv, "fault", in.errs.handler())
 		var err error
 		in.c, err = natsig.NewCounter(ctx(t, 10*time.Second), b, "views", natsig.Shards(2),
-			natsig.AttemptTimeout(500*time.Millisecond), in.errs.handler())
+			natsig.AttemptTimeout(500*time.Millisecond))
 		require.NoError(t, err)
 		defer in.c.Close()
-		in.s, err = natsig.Open[string](ctx(t, 10*time.Second), b, "last", in.errs.handler())
+		in.s, err = natsig.Open[string](ctx(t, 10*time.Second), b, "last")
 		require.NoError(t, err)
 		defer in.s.Close()
 		e := signals.NewEffect(func(t *signals.Tracker) {
