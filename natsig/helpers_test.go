@@ -34,6 +34,18 @@ func bucketWith(t testing.TB, srv *natsigtest.Server, cfg jetstream.KeyValueConf
 	return b, nc
 }
 
+// counterBucket connects to srv and opens (creating it if needed) the
+// counter bucket named name.
+func counterBucket(t testing.TB, srv *natsigtest.Server, name string, opts ...natsig.BucketOption) (*natsig.Bucket, *nats.Conn) {
+	t.Helper()
+	nc := srv.Connect()
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	b, err := natsig.CreateCounterBucket(ctx(t, 10*time.Second), js, jetstream.KeyValueConfig{Bucket: name}, opts...)
+	require.NoError(t, err)
+	return b, nc
+}
+
 // ctx returns a context that ends with the test or after d.
 func ctx(t testing.TB, d time.Duration) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), d)

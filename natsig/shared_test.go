@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
 
 func TestSetIsSeenByEveryInstance(t *testing.T) {
@@ -246,13 +247,13 @@ func TestInvalidKeys(t *testing.T) {
 
 func TestCloseReleasesGoroutines(t *testing.T) {
 	srv := natsigtest.Start(t)
-	b, _ := bucket(t, srv, "t")
-	// Warm up what the connection starts once.
-	warm, err := natsig.Open[int](ctx(t, 10*time.Second), b, "warm")
+	b, nc := bucket(t, srv, "t")
+	js, err := jetstream.New(nc)
 	require.NoError(t, err)
-	require.NoError(t, warm.Set(ctx(t, 5*time.Second), 1))
-	warm.Close()
-	time.Sleep(50 * time.Millisecond)
+	cb, err := natsig.CreateCounterBucket(ctx(t, 10*time.Second), js, jetstream.KeyValueConfig{Bucket: "tc"})
+	require.NoError(t, err)
+	warmUp(t, nc)
+	leaks := goleak.IgnoreCurrent()
 	base := runtime.NumGoroutine()
 
 	var closers []func()
@@ -265,20 +266,20 @@ func TestCloseReleasesGoroutines(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, c.Add(ctx(t, 5*time.Second), 1))
 		closers = append(closers, c.Close)
+		sc, err := natsig.NewCounter(ctx(t, 10*time.Second), cb, fmt.Sprint("c", i))
+		require.NoError(t, err)
+		require.NoError(t, sc.Add(ctx(t, 5*time.Second), 1))
+		closers = append(closers, sc.Close)
 	}
 	assert.Greater(t, runtime.NumGoroutine(), base)
+	assert.Equal(t, 1, consumers(t, b))
+	assert.Equal(t, 1, consumers(t, cb))
 	for _, c := range closers {
 		c()
 		c() // idempotent
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > base {
-		buf := make([]byte, 1<<20)
-		t.Fatalf("%d goroutines after Close, %d before Open:\n%s", n, base, buf[:runtime.Stack(buf, true)])
-	}
+	goleak.VerifyNone(t, leaks)
+	eventually(t, 5*time.Second, func() bool { return consumers(t, b) == 0 && consumers(t, cb) == 0 }, "consumers deleted")
 }
 
 func TestClosedRefusesWritesAndKeepsValue(t *testing.T) {
