@@ -236,6 +236,7 @@ func (c *Counter) Add(ctx context.Context, n int64) error {
 	select {
 	case <-b.done:
 		if b.err == nil && b.rev != 0 {
+			c.h.wrote(b.rev)
 			c.applyShard(b.key, b.rev, true, b.raw)
 		}
 		return b.err

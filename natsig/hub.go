@@ -19,8 +19,11 @@ import (
 const (
 	minBackoff    = 20 * time.Millisecond
 	maxBackoff    = time.Second
-	createTimeout = 10 * time.Second // to start a watcher
-	connPoll      = time.Second      // in case a status event was dropped
+	createTimeout = 2 * time.Second // to start a watcher, doubled at each failure up to maxCreate
+	maxCreate     = 10 * time.Second
+	connPoll      = time.Second // in case a status event was dropped
+	probeEvery    = time.Second // when quiet, look for entries not delivered
+	maxProbeGap   = 8           // ticks between probes of an idle bucket
 
 	// leaderElectedPrefix is the subject prefix of the advisory a stream
 	// publishes when it has elected a leader.
@@ -30,6 +33,7 @@ const (
 var (
 	errWatcherEnded  = errors.New("natsig: the watcher ended unexpectedly")
 	errLeaderChanged = errors.New("natsig: the stream's leader changed")
+	errStalled       = errors.New("natsig: the watcher stalled (its consumer may have gone with a server)")
 )
 
 // A listener is an open Shared or Counter: the hub delivers to it the
@@ -51,7 +55,8 @@ type hub struct {
 	readyOnce sync.Once
 	cancel    context.CancelFunc
 	done      chan struct{}
-	applying  atomic.Bool // delivering (and running the effects it triggers)
+	applying  atomic.Bool   // delivering (and running the effects it triggers)
+	written   atomic.Uint64 // the highest sequence this process's writes were acknowledged at
 
 	// Guarded by b.mu. The slices are never modified, only replaced, so
 	// that run can deliver to them without the lock.
@@ -221,12 +226,14 @@ type watcher struct {
 }
 
 // stop unsubscribes. Doing so deletes the consumer, a request that waits for
-// the connection: while it is lost, that happens in the background.
-func (kw *watcher) stop(connected bool) {
+// the connection and for the JetStream meta leader (up to the JetStream API
+// timeout while there is none). If wait is not set, or the connection is
+// lost, that happens in the background.
+func (kw *watcher) stop(wait bool) {
 	if kw == nil {
 		return
 	}
-	if connected {
+	if wait {
 		kw.kw.Stop()
 		kw.cancel()
 		return
@@ -247,17 +254,32 @@ func (kw *watcher) stop(connected bool) {
 func (h *hub) run(ctx context.Context, events chan nats.Status, leaderSub *nats.Subscription, leaders chan *nats.Msg) {
 	b := h.b
 	var (
-		kw      *watcher
-		seq     uint64 // last stream sequence delivered
-		stale   bool   // the connection was lost since kw started
-		backoff = minBackoff
-		retry   = time.NewTimer(0) // start a watcher
-		poll    = time.NewTicker(connPoll)
+		kw       *watcher
+		seq      uint64 // last stream sequence delivered
+		stale    bool   // the connection was lost since kw started
+		backoff  = minBackoff
+		failures int                // consecutive failures to start a watcher
+		retry    = time.NewTimer(0) // start a watcher
+		poll     = time.NewTicker(connPoll)
+
+		// The lag probe (see the tick case).
+		tick     = time.NewTicker(probeEvery)
+		active   bool   // an entry arrived since the last tick
+		pending  uint64 // an entry past seq known to exist at the last tick, 0 if none
+		patience = 1    // quiet ticks with pending entries before kw counts as stalled
+		quiet    int    // quiet ticks with pending entries so far
+		idle     int    // quiet ticks with nothing pending since the last probe
+		gap      = 1    // idle ticks between probes: doubles up to maxProbeGap while idle
+		probing  bool
+		probes   = make(chan uint64, 1)
+		probeWG  sync.WaitGroup
 	)
 	listener := events
 	defer func() {
 		retry.Stop()
 		poll.Stop()
+		tick.Stop()
+		probeWG.Wait() // ctx is done: it returns at once
 		kw.stop(b.nc.IsConnected())
 		if leaderSub != nil {
 			leaderSub.Unsubscribe()
@@ -267,9 +289,14 @@ func (h *hub) run(ctx context.Context, events chan nats.Status, leaderSub *nats.
 		close(h.done)
 	}()
 
+	// A watcher being replaced is stopped in the background: its consumer's
+	// deletion must not delay the new one (during a meta leader election,
+	// it waits for the API timeout). The one running when the hub stops is
+	// stopped before run returns, unless the connection is lost.
 	restart := func(st Status) {
-		kw.stop(b.nc.IsConnected())
+		kw.stop(false)
 		kw = nil
+		active, pending, quiet = false, 0, 0
 		h.setStatus(st)
 		retry.Reset(backoff)
 		backoff = min(2*backoff, maxBackoff)
@@ -280,7 +307,7 @@ func (h *hub) run(ctx context.Context, events chan nats.Status, leaderSub *nats.
 			if stale {
 				// Back after a loss: the consumer may be gone with the
 				// server; start again where the last one stopped.
-				kw.stop(true)
+				kw.stop(false)
 				kw, stale = nil, false
 				backoff = minBackoff
 				retry.Reset(0)
@@ -316,6 +343,41 @@ func (h *hub) run(ctx context.Context, events chan nats.Status, leaderSub *nats.
 				backoff = minBackoff
 				restart(Status{State: Connecting, Err: errLeaderChanged})
 			}
+		case <-tick.C:
+			// A consumer can vanish without a word: an R1 consumer on a
+			// server that stops, while the stream keeps its leader. nats.go
+			// notices after two missed idle heartbeats (10s or more). The
+			// hub notices an entry known to exist that is not delivered
+			// while nothing else is: known because this process's write
+			// was acknowledged at its sequence, or because the stream
+			// leader, asked when the watcher is quiet, has it. Asking backs
+			// off while the bucket stays idle.
+			switch {
+			case kw == nil || stale:
+				pending, quiet = 0, 0
+			case active:
+				active, pending, quiet, idle, gap = false, 0, 0, 0, 1
+			case pending > seq:
+				if quiet++; quiet >= patience {
+					b.report(fmt.Errorf("bucket %s: %w", b.name, errStalled))
+					patience = min(2*patience, 8) // in case it is only slow
+					restart(Status{Connecting, errStalled})
+				}
+			case h.written.Load() > seq:
+				pending, quiet = h.written.Load(), 0
+			case !probing:
+				if idle++; idle >= gap {
+					idle, gap = 0, min(2*gap, maxProbeGap)
+					probing = true
+					from := seq
+					probeWG.Go(func() { probes <- h.probe(ctx, from) })
+				}
+			}
+		case p := <-probes:
+			probing = false
+			if kw != nil && !active && p > seq {
+				pending, quiet = p, 0
+			}
 		case <-retry.C:
 			if kw != nil {
 				break
@@ -334,11 +396,12 @@ func (h *hub) run(ctx context.Context, events chan nats.Status, leaderSub *nats.
 				b.mu.Unlock()
 			}
 			var err error
-			kw, err = h.startWatcher(ctx, seq)
+			kw, err = h.startWatcher(ctx, seq, min(createTimeout<<min(failures, 3), maxCreate))
 			if err != nil {
 				if ctx.Err() != nil {
 					return
 				}
+				failures++
 				err = fmt.Errorf("natsig: watch bucket %s: %w", b.name, err)
 				b.report(err)
 				h.setStatus(Status{State: Connecting, Err: err})
@@ -356,7 +419,7 @@ func (h *hub) run(ctx context.Context, events chan nats.Status, leaderSub *nats.
 				retry.Reset(backoff)
 				backoff = min(2*backoff, maxBackoff)
 			case e == nil: // caught up
-				backoff = minBackoff
+				backoff, failures, patience = minBackoff, 0, 1
 				if !stale {
 					h.setStatus(Status{State: Connected})
 				}
@@ -366,19 +429,44 @@ func (h *hub) run(ctx context.Context, events chan nats.Status, leaderSub *nats.
 					return // stopped: apply nothing more
 				}
 				seq = max(seq, e.Revision())
+				active = true
 				h.route(e)
 			}
 		}
 	}
 }
 
+// wrote tells the hub that a write of this process was acknowledged at
+// sequence rev, which the watcher must therefore deliver.
+func (h *hub) wrote(rev uint64) {
+	for {
+		cur := h.written.Load()
+		if rev <= cur || h.written.CompareAndSwap(cur, rev) {
+			return
+		}
+	}
+}
+
+// probe returns the sequence of the first entry of the bucket after seq,
+// as the stream leader has it, or 0 if there is none or it cannot tell.
+func (h *hub) probe(ctx context.Context, seq uint64) uint64 {
+	ctx, cancel := context.WithTimeout(ctx, probeEvery)
+	defer cancel()
+	e, err := h.b.msgGet(ctx, msgGetRequest{Seq: seq + 1, NextFor: h.b.subjects + ">"})
+	if err != nil || e == nil {
+		return 0
+	}
+	return e.rev
+}
+
 // startWatcher starts a KV watcher on every key that resumes after seq, or
-// that delivers the latest entry of every key if seq is 0.
-func (h *hub) startWatcher(ctx context.Context, seq uint64) (*watcher, error) {
+// that delivers the latest entry of every key if seq is 0. Its creation
+// must take less than timeout.
+func (h *hub) startWatcher(ctx context.Context, seq uint64, timeout time.Duration) (*watcher, error) {
 	// The watcher's context must outlive its creation: it is used again
 	// when the library recreates its consumer. Only the creation is bounded.
 	wctx, cancel := context.WithCancel(ctx)
-	timer := time.AfterFunc(createTimeout, cancel)
+	timer := time.AfterFunc(timeout, cancel)
 	var opts []jetstream.WatchOpt
 	if seq > 0 {
 		opts = append(opts, jetstream.ResumeFromRevision(seq+1))

@@ -299,3 +299,59 @@ func TestPanickingEffectDoesNotStopTheWatcher(t *testing.T) {
 	}
 	assert.True(t, found, "the panic was reported: %v", log.all())
 }
+
+// A watcher whose consumer disappears without a word (as an R1 consumer
+// does with the server that holds it) is replaced within seconds, not after
+// nats.go's missed heartbeats (10s), whether this process writes (its
+// acknowledged write is missing) or only reads (the stream leader has an
+// entry it does not); Status shows it.
+func TestStalledWatcherIsReplaced(t *testing.T) {
+	for _, writer := range []bool{false, true} {
+		t.Run(map[bool]string{false: "reader", true: "writer"}[writer], func(t *testing.T) {
+			srv := natsigtest.Start(t)
+			var log errorLog
+			b, nc := bucket(t, srv, "t", log.handler())
+			wb, _ := bucket(t, srv, "t")
+			s, err := natsig.Open[int](ctx(t, 10*time.Second), b, "k")
+			require.NoError(t, err)
+			defer s.Close()
+			var stalled atomic.Bool
+			e := signals.NewEffect(func(t *signals.Tracker) {
+				if st := s.Status().Get(t); st.State == natsig.Connecting {
+					stalled.Store(true)
+				}
+			})
+			defer e.Stop()
+
+			js, err := jetstream.New(nc)
+			require.NoError(t, err)
+			st, err := js.Stream(ctx(t, 5*time.Second), "KV_t")
+			require.NoError(t, err)
+			names := st.ConsumerNames(ctx(t, 5*time.Second))
+			var deleted int
+			for name := range names.Name() {
+				require.NoError(t, st.DeleteConsumer(ctx(t, 5*time.Second), name))
+				deleted++
+			}
+			require.Equal(t, 1, deleted, "the hub's one consumer")
+
+			start := time.Now()
+			if writer {
+				require.NoError(t, s.Set(ctx(t, 5*time.Second), 1)) // applied locally at once
+				_, err = wb.KeyValue().Put(ctx(t, 5*time.Second), "k", []byte("2"))
+			} else {
+				_, err = wb.KeyValue().Put(ctx(t, 5*time.Second), "k", []byte("2"))
+			}
+			require.NoError(t, err)
+			eventually(t, 6*time.Second, func() bool { return s.Peek() == 2 }, "the write arrives: %d", s.Peek())
+			t.Logf("arrived after %v", time.Since(start).Round(time.Millisecond))
+			assert.True(t, stalled.Load(), "Status showed the watcher restarting")
+			eventually(t, 5*time.Second, func() bool { return s.Status().Peek().State == natsig.Connected }, "connected")
+			var reported bool
+			for _, err := range log.all() {
+				reported = reported || strings.Contains(err.Error(), "stalled")
+			}
+			assert.True(t, reported, "the error handler heard of it: %v", log.all())
+		})
+	}
+}

@@ -212,6 +212,7 @@ func (s *Shared[T]) Set(ctx context.Context, v T) error {
 	if err != nil {
 		return wrapWriteErr("put", s.key, err)
 	}
+	s.h.wrote(rev)
 	s.applyRaw(rev, true, raw)
 	return nil
 }
@@ -250,6 +251,7 @@ func (s *Shared[T]) Update(ctx context.Context, fn func(T) T) error {
 			if !cur.present || !bytes.Equal(raw, cur.raw) {
 				rev, err := cas(ctx, s.b.kv, s.key, cur.present, cur.rev, raw)
 				if err == nil {
+					s.h.wrote(rev)
 					s.applyRaw(rev, true, raw)
 					return nil
 				}
