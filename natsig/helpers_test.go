@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
+	"runtime/pprof"
 	"sync"
 	"testing"
 	"time"
@@ -91,3 +94,14 @@ var (
 	jsonMarshal   = json.Marshal
 	jsonUnmarshal = json.Unmarshal
 )
+
+// watchdog fails the test binary after d, printing every goroutine's stack,
+// so that a deadlock fails in seconds rather than at go test's timeout.
+func watchdog(t testing.TB, d time.Duration) {
+	timer := time.AfterFunc(d, func() {
+		fmt.Fprintf(os.Stderr, "watchdog: %s still running after %v; goroutines:\n", t.Name(), d)
+		pprof.Lookup("goroutine").WriteTo(os.Stderr, 2)
+		panic(fmt.Sprintf("watchdog: %s still running after %v", t.Name(), d))
+	})
+	t.Cleanup(func() { timer.Stop() })
+}
