@@ -45,8 +45,7 @@ type Counter struct {
 	st     *signals.Signal[*shardSet] // replaced, never modified, on write
 	value  *signals.Computed[int64]
 	h      *hub
-	closed *signals.Signal[bool]
-	status *signals.Computed[Status]
+	status lazyStatus
 
 	home     atomic.Int64 // shard written to first
 	writes   atomic.Uint64
@@ -157,10 +156,8 @@ func NewCounter(ctx context.Context, b *Bucket, key string, opts ...CounterOptio
 		}
 		return sum
 	}, signals.WithName[int64]("natsig counter "+key))
-	c.closed = signals.New(false)
 	h, covered := b.acquire(key, !c.server, c)
 	c.h = h
-	c.status = instanceStatus(h, c.closed)
 	switch {
 	case covered:
 		err = h.waitReady(ctx, "counter "+key)
@@ -197,7 +194,7 @@ func (c *Counter) Value() signals.Readable[int64] { return c.value }
 
 // Status returns the state of the link to the bucket: its watcher's, until
 // the counter is closed.
-func (c *Counter) Status() signals.Readable[Status] { return c.status }
+func (c *Counter) Status() signals.Readable[Status] { return c.status.get(c.h) }
 
 // CounterStats counts a Counter's writes to the bucket.
 type CounterStats struct {
@@ -259,7 +256,7 @@ func (c *Counter) Close() {
 	c.mu.Unlock()
 	c.end()
 	c.wg.Wait()
-	c.closed.Set(true)
+	c.status.close()
 	c.b.release(c.h, c.key, !c.server, c)
 }
 

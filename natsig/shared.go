@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,8 +31,7 @@ type Shared[T any] struct {
 	st     *signals.Signal[state[T]]
 	value  *signals.Computed[T]
 	h      *hub
-	closed *signals.Signal[bool]
-	status *signals.Computed[Status]
+	status lazyStatus
 
 	closing atomic.Bool
 }
@@ -70,10 +70,8 @@ func Open[T any](ctx context.Context, b *Bucket, key string, opts ...KeyOption[T
 		signals.WithName[state[T]]("natsig revision of "+key))
 	sigOpts := append([]signals.Option[T]{signals.WithName[T]("natsig " + key)}, cfg.signalOpts...)
 	s.value = signals.NewComputed(func(t *signals.Tracker) T { return s.st.Get(t).v }, sigOpts...)
-	s.closed = signals.New(false)
 	h, covered := b.acquire(key, false, s)
 	s.h = h
-	s.status = instanceStatus(h, s.closed)
 	if covered {
 		err = h.waitReady(ctx, "key "+key)
 	} else {
@@ -92,15 +90,41 @@ func Open[T any](ctx context.Context, b *Bucket, key string, opts ...KeyOption[T
 	return s, nil
 }
 
-// instanceStatus is the Status of an instance: its hub's, until it is
-// closed.
-func instanceStatus(h *hub, closed *signals.Signal[bool]) *signals.Computed[Status] {
-	return signals.NewComputed(func(t *signals.Tracker) Status {
-		if closed.Get(t) {
-			return Status{State: Closed}
-		}
-		return h.status.Get(t)
-	})
+// lazyStatus is the Status of an instance: its hub's, until it is closed.
+// Its signal and computed are made on the first call to Status: most keys
+// never need them, and they would double their memory.
+type lazyStatus struct {
+	mu     sync.Mutex
+	closed bool
+	sig    *signals.Signal[bool] // closed, once Status was called
+	c      *signals.Computed[Status]
+}
+
+func (l *lazyStatus) get(h *hub) *signals.Computed[Status] {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.c == nil {
+		closed := signals.New(l.closed)
+		l.sig = closed
+		l.c = signals.NewComputed(func(t *signals.Tracker) Status {
+			if closed.Get(t) {
+				return Status{State: Closed}
+			}
+			return h.status.Get(t)
+		})
+	}
+	return l.c
+}
+
+// close makes the Status Closed.
+func (l *lazyStatus) close() {
+	l.mu.Lock()
+	l.closed = true
+	sig := l.sig
+	l.mu.Unlock()
+	if sig != nil {
+		sig.Set(true) // runs the effects that depend on it
+	}
 }
 
 // Key returns the key.
@@ -123,7 +147,7 @@ func (s *Shared[T]) Revision() uint64 { return s.st.Peek().rev }
 // Status returns the state of the link to the bucket, as a readable that
 // effects can depend on. It is the bucket's watcher's: every key open
 // through one Bucket reports the same, until it is closed.
-func (s *Shared[T]) Status() signals.Readable[Status] { return s.status }
+func (s *Shared[T]) Status() signals.Readable[Status] { return s.status.get(s.h) }
 
 // Close releases the key: the bucket's watcher stops delivering to it, and
 // stops altogether if it was the bucket's last open key (Close then waits
@@ -135,7 +159,7 @@ func (s *Shared[T]) Close() {
 	if s.closing.Swap(true) {
 		return
 	}
-	s.closed.Set(true)
+	s.status.close()
 	s.b.release(s.h, s.key, false, s)
 }
 
