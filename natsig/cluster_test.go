@@ -267,7 +267,7 @@ func TestClusterHelper(t *testing.T) {
 		}
 		close(commands)
 	}()
-	fmt.Println("natsig-cluster ready")
+	fmt.Println("natsig-child ready")
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -342,7 +342,7 @@ func TestClusterHelper(t *testing.T) {
 		assert.NotContains(t, k, "FATAL")
 		return true
 	})
-	fmt.Printf("natsig-cluster acked set=%d setmax=%d upd=%d updunknown=%d cas=%d srv=%d backwards=%d outages=%d\n",
+	fmt.Printf("natsig-child acked set=%d setmax=%d upd=%d updunknown=%d cas=%d srv=%d backwards=%d outages=%d\n",
 		set.Load(), setMax.Load(), upd.Load(), updUnknown.Load(), casAdds.Load(), srvAdds.Load(), backwards.Load(), outages.Load())
 
 	cmd, ok := <-commands
@@ -364,7 +364,7 @@ func TestClusterHelper(t *testing.T) {
 			ok = ok && l[k] == v
 		}
 		if ok {
-			fmt.Printf("natsig-cluster converged %v status=%v\n", l, st[0])
+			fmt.Printf("natsig-child converged %v status=%v\n", l, st[0])
 			return
 		}
 		if time.Now().After(deadline) {
@@ -391,18 +391,18 @@ func parseFields(t testing.TB, line string) map[string]int64 {
 }
 
 // child is a copy of the test binary running one test as another process,
-// driven through its stdin, and printing "natsig-cluster <word> …" lines.
+// driven through its stdin, and printing "natsig-child <word> …" lines.
 type child struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
-	lines chan string // the natsig-cluster lines, without the prefix
+	lines chan string // the natsig-child lines, without the prefix
 	mu    sync.Mutex
 	out   bytes.Buffer // everything it printed
 	done  chan struct{}
 	err   error
 }
 
-func startChild(t *testing.T, run string, env ...string) *child {
+func startChild(t testing.TB, run string, env ...string) *child {
 	t.Helper()
 	c := &child{lines: make(chan string, 16), done: make(chan struct{})}
 	c.cmd = exec.Command(os.Args[0], "-test.run="+run, "-test.count=1", "-test.v", "-test.timeout=5m")
@@ -425,7 +425,7 @@ func startChild(t *testing.T, run string, env ...string) *child {
 			c.mu.Lock()
 			c.out.WriteString(line + "\n")
 			c.mu.Unlock()
-			if rest, ok := strings.CutPrefix(line, "natsig-cluster "); ok {
+			if rest, ok := strings.CutPrefix(line, "natsig-child "); ok {
 				c.lines <- rest
 			}
 		}
@@ -454,7 +454,7 @@ func (c *child) output() string {
 }
 
 // expect waits up to d for a line that starts with word, and returns it.
-func (c *child) expect(t *testing.T, word string, d time.Duration) string {
+func (c *child) expect(t testing.TB, word string, d time.Duration) string {
 	t.Helper()
 	timeout := time.After(d)
 	for {
@@ -482,14 +482,14 @@ func (c *child) expect(t *testing.T, word string, d time.Duration) string {
 	}
 }
 
-func (c *child) send(t *testing.T, line string) {
+func (c *child) send(t testing.TB, line string) {
 	t.Helper()
 	_, err := io.WriteString(c.stdin, line+"\n")
 	require.NoError(t, err, "process output:\n%s", c.output())
 }
 
 // wait waits for the process to end, and fails if it failed.
-func (c *child) wait(t *testing.T) {
+func (c *child) wait(t testing.TB) {
 	t.Helper()
 	select {
 	case <-c.done:
