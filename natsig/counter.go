@@ -30,9 +30,10 @@ const markTTL = time.Hour
 // acknowledgement is lost with the connection and the write must be retried
 // (see the package documentation).
 //
-// Within one process, concurrent adds are combined: one write at a time per
-// Counter carries all the adds made while the previous one was in flight.
-// All methods are safe for concurrent use.
+// Within one process, concurrent adds are combined: a CAS Counter keeps one
+// write in flight, which carries all the adds made while the previous one
+// was in flight; a server-side Counter keeps up to 4, since its increments
+// commute. All methods are safe for concurrent use.
 type Counter struct {
 	b      *Bucket
 	key    string
@@ -55,7 +56,7 @@ type Counter struct {
 	pending  int64
 	batch    *batch // the adds in pending, waiting for the next write
 	op       uint64 // number of the last write started
-	flushing bool
+	flushers int    // goroutines writing batches: at most 1 (CAS) or serverInFlight
 	isClosed bool
 	life     context.Context
 	end      context.CancelFunc
@@ -222,13 +223,17 @@ func (c *Counter) Add(ctx context.Context, n int64) error {
 	c.pending += n
 	if c.batch == nil {
 		c.batch = &batch{done: make(chan struct{})}
+		// A new batch: every flusher is busy writing one. A CAS counter
+		// waits for its one flusher (its writes would conflict with each
+		// other); a server-side one, whose increments commute, keeps up to
+		// serverInFlight writes in flight.
+		if limit := c.maxFlushers(); c.flushers < limit {
+			c.flushers++
+			c.wg.Add(1)
+			go c.flush()
+		}
 	}
 	b := c.batch
-	if !c.flushing {
-		c.flushing = true
-		c.wg.Add(1)
-		go c.flush()
-	}
 	c.mu.Unlock()
 	select {
 	case <-b.done:
@@ -260,6 +265,16 @@ func (c *Counter) Close() {
 	c.b.release(c.h, c.key, !c.server, c)
 }
 
+// serverInFlight is how many writes a server-side Counter keeps in flight.
+const serverInFlight = 4
+
+func (c *Counter) maxFlushers() int {
+	if c.server {
+		return serverInFlight
+	}
+	return 1
+}
+
 // flush writes the pending adds, one batch at a time, until none is left.
 func (c *Counter) flush() {
 	defer c.wg.Done()
@@ -267,7 +282,7 @@ func (c *Counter) flush() {
 		c.mu.Lock()
 		b, delta := c.batch, c.pending
 		if b == nil {
-			c.flushing = false
+			c.flushers--
 			c.mu.Unlock()
 			return
 		}

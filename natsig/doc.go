@@ -102,11 +102,12 @@
 // TestServerRestart restarts the server under load, TestClusterFailover
 // shuts down the leaders of a 3-node cluster under load, and both check that
 // the total is exactly the number of acknowledged adds;
-// TestLostAcknowledgement cuts an acknowledgement off deterministically. In
-// both designs, within one process, adds
-// made while a write is in flight are combined into the next write, so a
-// Counter has at most one write in flight and its own goroutines never
-// conflict with each other.
+// TestLostAcknowledgement cuts an acknowledgement off deterministically.
+//
+// Within one process, adds made while writes are in flight are combined
+// into the next write. A CAS Counter keeps one write in flight, so that its
+// own goroutines never conflict with each other; a server-side Counter
+// keeps up to 4, since increments commute.
 //
 // Compare-and-set conflicts come from other processes writing the same key
 // at the same time:
