@@ -71,11 +71,17 @@ type hub struct {
 // hub's first watcher has not started yet, and so will deliver key's latest
 // revision; otherwise l must load it (see DESIGN.md).
 func (b *Bucket) acquire(key string, shards bool, l listener) (h *hub, covered bool) {
+	var err error
 	b.mu.Lock()
-	defer b.mu.Unlock()
+	defer func() {
+		b.mu.Unlock()
+		if err != nil { // the handler may open keys: not under b.mu
+			b.report(err)
+		}
+	}()
 	h = b.hub
 	if h == nil {
-		h = b.startHub()
+		h, err = b.startHub()
 		b.hub = h
 	}
 	m := h.exact
@@ -116,7 +122,9 @@ func (b *Bucket) release(h *hub, key string, shards bool, l listener) {
 	}
 }
 
-func (b *Bucket) startHub() *hub {
+// startHub starts a hub. The error, to report, says it could not subscribe
+// to leader changes: it runs without.
+func (b *Bucket) startHub() (*hub, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &hub{
 		b:        b,
@@ -131,12 +139,12 @@ func (b *Bucket) startHub() *hub {
 	leaders := make(chan *nats.Msg, 16)
 	sub, err := b.nc.ChanSubscribe(leaderElectedPrefix+b.stream, leaders)
 	if err != nil {
-		// Without it, a leader change is noticed by nats.go's heartbeats.
-		b.report(fmt.Errorf("natsig: bucket %s: subscribe to leader changes: %w", b.name, err))
+		// Without it, a leader change is noticed by the lag probe.
+		err = fmt.Errorf("natsig: bucket %s: subscribe to leader changes: %w", b.name, err)
 		sub = nil
 	}
 	go h.run(ctx, events, sub, leaders)
-	return h
+	return h, err
 }
 
 // waitReady waits until the hub has caught up for the first time.
