@@ -74,6 +74,7 @@ func warmUp(t *testing.T, nc *nats.Conn) {
 // consumer and a bounded number of goroutines, writes from another process
 // reach them, and closing them releases everything.
 func TestManyKeysOneWatcher(t *testing.T) {
+	watchdog(t, time.Duration(60*scale())*time.Second)
 	srv := natsigtest.Start(t)
 	b, nc := bucket(t, srv, "many")
 	wb, _ := bucket(t, srv, "many")
@@ -157,6 +158,7 @@ func TestManyKeysOneWatcher(t *testing.T) {
 // The watcher stops with the bucket's last key and starts again with the
 // next one, which then loads the current values.
 func TestWatcherStopsWithLastKeyAndRestarts(t *testing.T) {
+	watchdog(t, time.Duration(60*scale())*time.Second)
 	srv := natsigtest.Start(t)
 	b, nc := bucket(t, srv, "t")
 	wb, _ := bucket(t, srv, "t")
@@ -198,6 +200,7 @@ func TestWatcherStopsWithLastKeyAndRestarts(t *testing.T) {
 // whatever happened to it before: written, deleted, never written, or the
 // shards of a counter, including shards beyond the opener's own count.
 func TestOpenWhileTheWatcherRuns(t *testing.T) {
+	watchdog(t, time.Duration(60*scale())*time.Second)
 	srv := natsigtest.Start(t)
 	b, _ := bucket(t, srv, "t")
 	wb, _ := bucket(t, srv, "t")
@@ -251,6 +254,7 @@ func TestOpenWhileTheWatcherRuns(t *testing.T) {
 // Two instances of one key in one bucket both follow it, and closing one
 // leaves the other.
 func TestTwoInstancesOfOneKey(t *testing.T) {
+	watchdog(t, time.Duration(60*scale())*time.Second)
 	srv := natsigtest.Start(t)
 	b, _ := bucket(t, srv, "t")
 	x, err := natsig.Open[int](ctx(t, 10*time.Second), b, "k")
@@ -271,6 +275,7 @@ func TestTwoInstancesOfOneKey(t *testing.T) {
 // A panicking effect run by a revision is reported, and does not stop the
 // watcher.
 func TestPanickingEffectDoesNotStopTheWatcher(t *testing.T) {
+	watchdog(t, time.Duration(60*scale())*time.Second)
 	srv := natsigtest.Start(t)
 	var log errorLog
 	b, _ := bucket(t, srv, "t", log.handler())
@@ -306,6 +311,7 @@ func TestPanickingEffectDoesNotStopTheWatcher(t *testing.T) {
 // acknowledged write is missing) or only reads (the stream leader has an
 // entry it does not); Status shows it.
 func TestStalledWatcherIsReplaced(t *testing.T) {
+	watchdog(t, time.Duration(60*scale())*time.Second)
 	for _, writer := range []bool{false, true} {
 		t.Run(map[bool]string{false: "reader", true: "writer"}[writer], func(t *testing.T) {
 			srv := natsigtest.Start(t)

@@ -29,6 +29,7 @@ const helperEnv = "NATSIG_TEST_HELPER_URL"
 // three goroutines, then waits until an effect sees both at procs·m and
 // prints what it observed.
 func TestMultiProcess(t *testing.T) {
+	watchdog(t, time.Duration(60*scale())*time.Second)
 	srv := natsigtest.Start(t)
 	b, _ := bucket(t, srv, "fleet")
 	c, err := natsig.NewCounter(ctx(t, 10*time.Second), b, "views")
@@ -125,6 +126,7 @@ func TestHelperProcess(t *testing.T) {
 // acknowledged must be counted exactly once, and every instance must come
 // back to Connected and converge.
 func TestServerRestart(t *testing.T) {
+	watchdog(t, time.Duration(60*scale())*time.Second)
 	srv := natsigtest.Start(t)
 	const instances = 3
 	type instance struct {

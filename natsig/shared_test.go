@@ -246,6 +246,7 @@ func TestInvalidKeys(t *testing.T) {
 }
 
 func TestCloseReleasesGoroutines(t *testing.T) {
+	watchdog(t, time.Duration(60*scale())*time.Second)
 	srv := natsigtest.Start(t)
 	b, nc := bucket(t, srv, "t")
 	js, err := jetstream.New(nc)
@@ -283,6 +284,7 @@ func TestCloseReleasesGoroutines(t *testing.T) {
 }
 
 func TestClosedRefusesWritesAndKeepsValue(t *testing.T) {
+	watchdog(t, time.Duration(60*scale())*time.Second)
 	srv := natsigtest.Start(t)
 	b, _ := bucket(t, srv, "t")
 	s, err := natsig.Open[int](ctx(t, 10*time.Second), b, "k")
@@ -303,6 +305,7 @@ func TestClosedRefusesWritesAndKeepsValue(t *testing.T) {
 }
 
 func TestOpenWaitsForTheServer(t *testing.T) {
+	watchdog(t, time.Duration(60*scale())*time.Second)
 	srv := natsigtest.Start(t)
 	b, _ := bucket(t, srv, "t", natsig.WithErrorHandler(func(error) {}))
 	srv.Shutdown()
