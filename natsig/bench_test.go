@@ -152,7 +152,7 @@ func BenchmarkCounterAdds(b *testing.B) {
 			b.Run(tp.name+"/"+mode, func(b *testing.B) {
 				for range b.N {
 					bucketName := fmt.Sprintf("add%s%d", strings.ReplaceAll(mode, "-", ""), benchRuns.Add(1))
-					tp.create(b, bucketName, mode == "server", 1)
+					tp.create(b, bucketName, mode == "server", 0) // the defaults
 					var procs []*child
 					for range 3 {
 						procs = append(procs, startChild(b, "^TestBenchHelper$", benchURLEnv+"="+tp.url,

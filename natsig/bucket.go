@@ -89,16 +89,26 @@ func CreateBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.Key
 	return newBucket(js, kv, opts)
 }
 
-// DefaultDuplicateWindow is the duplicate window of a counter bucket whose
-// configuration does not set one (the server's default).
+// DefaultDuplicateWindow is the duplicate window of a counter bucket (the
+// server's default).
 const DefaultDuplicateWindow = 2 * time.Minute
+
+// DefaultCounterHistory is how many messages a counter bucket keeps per
+// counter when its configuration's History is 0. Its duplicate detection
+// depends on it: nats-server rebuilds it on restart from the messages the
+// stream holds, so an add whose acknowledgement was lost is recognised when
+// retried after a restart only if fewer than this many other adds to the
+// same counter were stored meanwhile. With 1, the id of an overwritten add
+// is forgotten, and its retry counted again (TestRetryAfterRestart).
+const DefaultCounterHistory = 64
 
 // CreateCounterBucket creates a counter bucket, or binds to it if it exists:
 // a bucket whose keys are counters added to by the server (ADR-49), which
 // NewCounter opens. It is a stream laid out like a key-value bucket (stream
-// KV_<name>, subjects $KV.<name>.<key>, cfg.History messages per key, 1 if
-// unset) with AllowMsgCounter set, so that every message must be an
-// increment: Open refuses it, and plain key-value writes to it fail. The
+// KV_<name>, subjects $KV.<name>.<key>, cfg.History messages per key,
+// DefaultCounterHistory if unset) with AllowMsgCounter set, so that every
+// message must be an increment: Open refuses it, and plain key-value writes
+// to it fail. The
 // fields of cfg used are Bucket, Description, History, TTL, MaxBytes,
 // MaxValueSize, Storage, Replicas and Placement. The stream's duplicate
 // window (DefaultDuplicateWindow) bounds how long an add whose
@@ -112,7 +122,7 @@ func CreateCounterBucket(ctx context.Context, js jetstream.JetStream, cfg jetstr
 	}
 	history := int64(cfg.History)
 	if history < 1 {
-		history = 1
+		history = DefaultCounterHistory
 	}
 	maxBytes, maxValue := cfg.MaxBytes, cfg.MaxValueSize
 	if maxBytes == 0 {
