@@ -4,45 +4,197 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/gosignals/signals"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Bucket is a JetStream key-value bucket together with the connection it is
-// reached through: the connection's status is what Status reports.
+// reached through. It runs one watcher for all the keys opened through it
+// (see DESIGN.md): open every key of a bucket through the same *Bucket.
+// The connection's status is what Status reports.
 type Bucket struct {
-	kv jetstream.KeyValue
-	nc *nats.Conn
+	js        jetstream.JetStream
+	kv        jetstream.KeyValue
+	nc        *nats.Conn
+	name      string // the bucket's name
+	stream    string // its stream, KV_<name>
+	subjects  string // its keys' subject prefix, $KV.<name>.
+	api       string // the JetStream API prefix, $JS.API.
+	counters  bool   // a counter bucket (CreateCounterBucket)
+	dupWindow time.Duration
+	report    func(error)
+
+	mu  sync.Mutex
+	hub *hub // the watcher of the open keys, nil when none is open
 }
 
-// NewBucket returns the Bucket for kv, reached through js.
-func NewBucket(js jetstream.JetStream, kv jetstream.KeyValue) *Bucket {
+// NewBucket returns the Bucket for kv, reached through js. Its options are
+// BucketOptions (WithErrorHandler). NewBucket has no error result: it panics
+// if js or kv is nil or an option is invalid. For a counter bucket, use
+// CreateCounterBucket.
+func NewBucket(js jetstream.JetStream, kv jetstream.KeyValue, opts ...BucketOption) *Bucket {
 	if js == nil || kv == nil {
 		panic("natsig: NewBucket needs a JetStream context and a key-value bucket")
 	}
-	return &Bucket{kv: kv, nc: js.Conn()}
+	b, err := newBucket(js, kv, opts)
+	if err != nil {
+		panic(err.Error())
+	}
+	return b
+}
+
+func newBucket(js jetstream.JetStream, kv jetstream.KeyValue, opts []BucketOption) (*Bucket, error) {
+	name := kv.Bucket()
+	cfg, err := buildBucketConfig(name, opts)
+	if err != nil {
+		return nil, err
+	}
+	api := jetstream.DefaultAPIPrefix
+	if o := js.Options(); o.Domain != "" {
+		api = "$JS." + o.Domain + ".API."
+	} else if o.APIPrefix != "" {
+		api = strings.TrimSuffix(o.APIPrefix, ".") + "."
+	}
+	return &Bucket{
+		js: js, kv: kv, nc: js.Conn(), name: name, stream: "KV_" + name,
+		subjects: "$KV." + name + ".", api: api, report: cfg.onError,
+	}, nil
 }
 
 // CreateBucket creates the bucket described by cfg, or binds to it if it
-// already exists (its configuration is left as it is), and returns it.
-func CreateBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (*Bucket, error) {
+// already exists (its configuration is left as it is), and returns it. Its
+// options are BucketOptions (WithErrorHandler). A counter bucket is refused:
+// use CreateCounterBucket.
+func CreateBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig, opts ...BucketOption) (*Bucket, error) {
+	if _, err := buildBucketConfig(cfg.Bucket, opts); err != nil {
+		return nil, err
+	}
 	kv, err := js.CreateKeyValue(ctx, cfg)
 	if errors.Is(err, jetstream.ErrBucketExists) {
 		kv, err = js.KeyValue(ctx, cfg.Bucket)
+		if err == nil {
+			var st jetstream.Stream
+			if st, err = js.Stream(ctx, "KV_"+cfg.Bucket); err == nil && st.CachedInfo().Config.AllowMsgCounter {
+				return nil, fmt.Errorf("natsig: bucket %q is a counter bucket: bind it with CreateCounterBucket", cfg.Bucket)
+			}
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("natsig: bucket %q: %w", cfg.Bucket, err)
 	}
-	return NewBucket(js, kv), nil
+	return newBucket(js, kv, opts)
+}
+
+// DefaultDuplicateWindow is the duplicate window of a counter bucket (the
+// server's default).
+const DefaultDuplicateWindow = 2 * time.Minute
+
+// DefaultCounterHistory is how many messages a counter bucket keeps per
+// counter when its configuration's History is 0. Its duplicate detection
+// depends on it: nats-server rebuilds it on restart from the messages the
+// stream holds, so an add whose acknowledgement was lost is recognised when
+// retried after a restart only if fewer than this many other adds to the
+// same counter were stored meanwhile. With 1, the id of an overwritten add
+// is forgotten, and its retry counted again (TestRetryAfterRestart).
+const DefaultCounterHistory = 64
+
+// CreateCounterBucket creates a counter bucket, or binds to it if it exists:
+// a bucket whose keys are counters added to by the server (ADR-49), which
+// NewCounter opens. It is a stream laid out like a key-value bucket (stream
+// KV_<name>, subjects $KV.<name>.<key>, cfg.History messages per key,
+// DefaultCounterHistory if unset) with AllowMsgCounter set, so that every
+// message must be an increment: Open refuses it, and plain key-value writes
+// to it fail. The
+// fields of cfg used are Bucket, Description, History, TTL, MaxBytes,
+// MaxValueSize, Storage, Replicas and Placement. The stream's duplicate
+// window (DefaultDuplicateWindow) bounds how long an add whose
+// acknowledgement was lost is retried: see Counter.Add.
+func CreateCounterBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig, opts ...BucketOption) (*Bucket, error) {
+	if _, err := buildBucketConfig(cfg.Bucket, opts); err != nil {
+		return nil, err
+	}
+	if !validBucket(cfg.Bucket) {
+		return nil, fmt.Errorf("natsig: counter bucket %q: %w", cfg.Bucket, jetstream.ErrInvalidBucketName)
+	}
+	history := int64(cfg.History)
+	if history < 1 {
+		history = DefaultCounterHistory
+	}
+	maxBytes, maxValue := cfg.MaxBytes, cfg.MaxValueSize
+	if maxBytes == 0 {
+		maxBytes = -1
+	}
+	if maxValue == 0 {
+		maxValue = -1
+	}
+	sc := jetstream.StreamConfig{
+		Name:              "KV_" + cfg.Bucket,
+		Description:       cfg.Description,
+		Subjects:          []string{"$KV." + cfg.Bucket + ".>"},
+		MaxMsgsPerSubject: history,
+		MaxBytes:          maxBytes,
+		MaxAge:            cfg.TTL,
+		MaxMsgSize:        maxValue,
+		MaxMsgs:           -1,
+		MaxConsumers:      -1,
+		Storage:           cfg.Storage,
+		Replicas:          max(cfg.Replicas, 1),
+		Placement:         cfg.Placement,
+		Discard:           jetstream.DiscardOld,
+		Retention:         jetstream.LimitsPolicy,
+		Duplicates:        DefaultDuplicateWindow,
+		AllowDirect:       true,
+		AllowMsgCounter:   true,
+	}
+	st, err := js.CreateStream(ctx, sc)
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		st, err = js.Stream(ctx, sc.Name)
+		if err == nil && !st.CachedInfo().Config.AllowMsgCounter {
+			return nil, fmt.Errorf("natsig: bucket %q exists and is not a counter bucket", cfg.Bucket)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("natsig: counter bucket %q: %w", cfg.Bucket, err)
+	}
+	kv, err := js.KeyValue(ctx, cfg.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("natsig: counter bucket %q: %w", cfg.Bucket, err)
+	}
+	b, err := newBucket(js, kv, opts)
+	if err != nil {
+		return nil, err
+	}
+	b.counters = true
+	b.dupWindow = st.CachedInfo().Config.Duplicates
+	if b.dupWindow <= 0 {
+		b.dupWindow = DefaultDuplicateWindow
+	}
+	return b, nil
 }
 
 // KeyValue returns the bucket's key-value handle.
 func (b *Bucket) KeyValue() jetstream.KeyValue { return b.kv }
+
+// IsCounterBucket reports whether b was made by CreateCounterBucket.
+func (b *Bucket) IsCounterBucket() bool { return b.counters }
+
+func validBucket(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, c := range name {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 var (
 	// ErrClosed is returned by writes to a closed Shared or Counter.
@@ -102,80 +254,6 @@ func (s Status) String() string {
 		return s.State.String() + ": " + s.Err.Error()
 	}
 	return s.State.String()
-}
-
-// DefaultShards is the number of shards of a Counter without the Shards
-// option.
-const DefaultShards = 4
-
-// Option configures Open and NewCounter.
-type Option func(*options)
-
-type options struct {
-	codec          any // a Codec[T], checked by Open
-	initial        any // a T, checked by Open
-	signalOpts     any // a []signals.Option[T], checked by Open
-	onError        func(error)
-	shards         int
-	attemptTimeout time.Duration
-}
-
-// WithCodec makes Open encode values with c instead of JSON.
-func WithCodec[T any](c Codec[T]) Option {
-	return func(o *options) { o.codec = c }
-}
-
-// WithInitial sets the value a Shared holds while its key does not exist or
-// has been deleted (by default T's zero value).
-func WithInitial[T any](v T) Option {
-	return func(o *options) { o.initial = v }
-}
-
-// WithSignalOptions passes opts (for example signals.WithEqual or
-// signals.WithName) to the computed that holds a Shared's local value.
-func WithSignalOptions[T any](opts ...signals.Option[T]) Option {
-	return func(o *options) { o.signalOpts = opts }
-}
-
-// WithErrorHandler sends what goes wrong in the background (a lost
-// connection, a watcher that cannot start, a revision that does not decode)
-// to h instead of logging it with log/slog at level Warn. h must not block.
-func WithErrorHandler(h func(error)) Option {
-	if h == nil {
-		panic("natsig: WithErrorHandler(nil)")
-	}
-	return func(o *options) { o.onError = h }
-}
-
-// Shards makes a Counter write to n keys, key.0 to key.n-1 (default 4, see
-// the package documentation for why). It only applies to NewCounter.
-// Counters with different shard counts can share a key: every instance sums
-// all the shards it finds, and writes to one of its own n.
-func Shards(n int) Option {
-	if n < 1 || n > 1024 {
-		panic(fmt.Sprintf("natsig: Shards(%d): want 1 to 1024", n))
-	}
-	return func(o *options) { o.shards = n }
-}
-
-// AttemptTimeout bounds each write attempt of a Counter (default 2s); an
-// attempt that times out is retried, exactly once semantics included.
-func AttemptTimeout(d time.Duration) Option {
-	if d <= 0 {
-		panic("natsig: AttemptTimeout must be positive")
-	}
-	return func(o *options) { o.attemptTimeout = d }
-}
-
-func buildOptions(what string, opts []Option) *options {
-	o := &options{shards: DefaultShards, attemptTimeout: 2 * time.Second}
-	for _, opt := range opts {
-		opt(o)
-	}
-	if o.onError == nil {
-		o.onError = func(err error) { slog.Warn("natsig", "on", what, "err", err) }
-	}
-	return o
 }
 
 // validKey reports whether key is a valid, literal key: tokens of letters,

@@ -6,12 +6,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	mrand "math/rand/v2"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,25 +22,31 @@ import (
 // far longer than any retry of an add whose acknowledgement was lost.
 const markTTL = time.Hour
 
-// Counter is an int64 shared by every process that opens the same key,
-// stored in shards key.0, key.1, …: its value is the sum of all of them.
-// Adds are exactly once, even when an acknowledgement is lost with the
-// connection and the write must be retried (see the package documentation).
+// Counter is an int64 shared by every process that opens the same key.
+// In a bucket made by CreateBucket, it is stored in shards key.0, key.1, …,
+// written with compare-and-set: its value is the sum of all of them. In a
+// counter bucket (CreateCounterBucket), it is the server-side counter at key,
+// which the server adds to. Either way, adds are exactly once, even when an
+// acknowledgement is lost with the connection and the write must be retried
+// (see the package documentation).
 //
-// Within one process, concurrent adds are combined: one write at a time per
-// Counter carries all the adds made while the previous one was in flight.
-// All methods are safe for concurrent use.
+// Within one process, concurrent adds are combined: a CAS Counter keeps one
+// write in flight, which carries all the adds made while the previous one
+// was in flight; a server-side Counter keeps up to 4, since its increments
+// commute. All methods are safe for concurrent use.
 type Counter struct {
 	b      *Bucket
 	key    string
+	server bool // a server-side counter: adds are Nats-Incr messages
 	shards int
-	writer string // this instance's id in the shards' marks
+	writer string // this instance's id in the shards' marks and message ids
 	report func(error)
 	tmo    time.Duration
 
-	st    *signals.Signal[*shardSet] // replaced, never modified, on write
-	value *signals.Computed[int64]
-	w     *watch
+	st     *signals.Signal[*shardSet] // replaced, never modified, on write
+	value  *signals.Computed[int64]
+	h      *hub
+	status lazyStatus
 
 	home     atomic.Int64 // shard written to first
 	writes   atomic.Uint64
@@ -52,8 +56,8 @@ type Counter struct {
 	pending  int64
 	batch    *batch // the adds in pending, waiting for the next write
 	op       uint64 // number of the last write started
-	flushing bool
-	closed   bool
+	flushers int    // goroutines writing batches: at most 1 (CAS) or serverInFlight
+	isClosed bool
 	life     context.Context
 	end      context.CancelFunc
 	wg       sync.WaitGroup
@@ -115,18 +119,33 @@ type batch struct {
 }
 
 // NewCounter opens the counter at key in b and waits until its current
-// value is loaded, or ctx is done. Options: Shards, AttemptTimeout,
-// WithErrorHandler. Close releases it.
-func NewCounter(ctx context.Context, b *Bucket, key string, opts ...Option) (*Counter, error) {
+// value is loaded, or ctx is done. Options: Shards (not on a counter
+// bucket), AttemptTimeout, WithErrorHandler. Close releases it.
+func NewCounter(ctx context.Context, b *Bucket, key string, opts ...CounterOption) (*Counter, error) {
+	if b == nil {
+		return nil, fmt.Errorf("natsig: NewCounter %q: nil bucket", key)
+	}
 	if !validKey(key) {
 		return nil, fmt.Errorf("natsig: %w: %q", jetstream.ErrInvalidKey, key)
 	}
-	o := buildOptions("counter "+key, opts)
+	cfg, err := buildCounterConfig(key, opts)
+	if err != nil {
+		return nil, err
+	}
+	if b.counters && cfg.shardsSet {
+		return nil, fmt.Errorf("natsig: NewCounter %q: Shards does not apply to counter bucket %q, where the server adds to one key", key, b.name)
+	}
+	if cfg.onError == nil {
+		cfg.onError = b.report
+	}
 	var id [8]byte
 	rand.Read(id[:])
 	c := &Counter{
-		b: b, key: key, shards: o.shards, writer: hex.EncodeToString(id[:]),
-		report: o.onError, tmo: o.attemptTimeout, known: map[string]shard{},
+		b: b, key: key, server: b.counters, shards: cfg.shards, writer: hex.EncodeToString(id[:]),
+		report: cfg.onError, tmo: cfg.attemptTimeout, known: map[string]shard{},
+	}
+	if c.server {
+		c.shards = 1
 	}
 	c.life, c.end = context.WithCancel(context.Background())
 	c.home.Store(mrand.Int64N(int64(c.shards)))
@@ -138,28 +157,50 @@ func NewCounter(ctx context.Context, b *Bucket, key string, opts ...Option) (*Co
 		}
 		return sum
 	}, signals.WithName[int64]("natsig counter "+key))
-	c.w = startWatch(b, key+".*", c.applyEntry, c.report)
-	if err := c.w.waitReady(ctx); err != nil {
+	h, covered := b.acquire(key, !c.server, c)
+	c.h = h
+	switch {
+	case covered:
+		err = h.waitReady(ctx, "counter "+key)
+	case c.server:
+		err = retryRead(ctx, "counter "+key, func(ctx context.Context) error {
+			e, err := b.lastEntry(ctx, key)
+			if err == nil && e != nil {
+				c.applyShard(e.key, e.rev, e.present, e.value)
+			}
+			return err
+		})
+	default:
+		err = retryRead(ctx, "counter "+key, func(ctx context.Context) error {
+			return b.scan(ctx, key+".*", func(e *entry) {
+				if _, ok := shardOf(e.key); ok {
+					c.applyShard(e.key, e.rev, e.present, e.value)
+				}
+			})
+		})
+	}
+	if err != nil {
 		c.Close()
 		return nil, err
 	}
 	return c, nil
 }
 
-// Key returns the counter's key (its shards are key.0, key.1, …).
+// Key returns the counter's key (a CAS counter's shards are key.0, key.1, …).
 func (c *Counter) Key() string { return c.key }
 
 // Value returns the count as a readable: the sum of the shards as known
 // locally. Reading it never touches the network.
 func (c *Counter) Value() signals.Readable[int64] { return c.value }
 
-// Status returns the state of the link to the bucket.
-func (c *Counter) Status() signals.Readable[Status] { return c.w.status }
+// Status returns the state of the link to the bucket: its watcher's, until
+// the counter is closed.
+func (c *Counter) Status() signals.Readable[Status] { return c.status.get(c.h) }
 
 // CounterStats counts a Counter's writes to the bucket.
 type CounterStats struct {
-	Writes    uint64 // compare-and-set attempts
-	Conflicts uint64 // attempts rejected because another writer got there first
+	Writes    uint64 // write attempts: compare-and-sets, or increments on a counter bucket
+	Conflicts uint64 // attempts rejected because another writer got there first (CAS only)
 }
 
 // Stats returns how many writes this instance attempted and how many
@@ -175,24 +216,29 @@ func (c *Counter) Stats() CounterStats {
 // encoding failure, a closed connection); transient ones are retried.
 func (c *Counter) Add(ctx context.Context, n int64) error {
 	c.mu.Lock()
-	if c.closed {
+	if c.isClosed {
 		c.mu.Unlock()
 		return ErrClosed
 	}
 	c.pending += n
 	if c.batch == nil {
 		c.batch = &batch{done: make(chan struct{})}
+		// A new batch: every flusher is busy writing one. A CAS counter
+		// waits for its one flusher (its writes would conflict with each
+		// other); a server-side one, whose increments commute, keeps up to
+		// serverInFlight writes in flight.
+		if limit := c.maxFlushers(); c.flushers < limit {
+			c.flushers++
+			c.wg.Add(1)
+			go c.flush()
+		}
 	}
 	b := c.batch
-	if !c.flushing {
-		c.flushing = true
-		c.wg.Add(1)
-		go c.flush()
-	}
 	c.mu.Unlock()
 	select {
 	case <-b.done:
 		if b.err == nil && b.rev != 0 {
+			c.h.wrote(b.rev)
 			c.applyShard(b.key, b.rev, true, b.raw)
 		}
 		return b.err
@@ -202,20 +248,31 @@ func (c *Counter) Add(ctx context.Context, n int64) error {
 }
 
 // Close fails the adds not yet written with ErrClosed (the write in flight,
-// if any, is abandoned: it may or may not be applied), and stops the
-// watcher, waiting for its goroutines as Shared.Close does. Value stays
-// readable, and no longer changes.
+// if any, is abandoned: it may or may not be applied), waits for the
+// goroutine that writes, and releases the key as Shared.Close does. Value
+// stays readable, and no longer changes.
 func (c *Counter) Close() {
 	c.mu.Lock()
-	if c.closed {
+	if c.isClosed {
 		c.mu.Unlock()
 		return
 	}
-	c.closed = true
+	c.isClosed = true
 	c.mu.Unlock()
 	c.end()
 	c.wg.Wait()
-	c.w.close()
+	c.status.close()
+	c.b.release(c.h, c.key, !c.server, c)
+}
+
+// serverInFlight is how many writes a server-side Counter keeps in flight.
+const serverInFlight = 4
+
+func (c *Counter) maxFlushers() int {
+	if c.server {
+		return serverInFlight
+	}
+	return 1
 }
 
 // flush writes the pending adds, one batch at a time, until none is left.
@@ -225,7 +282,7 @@ func (c *Counter) flush() {
 		c.mu.Lock()
 		b, delta := c.batch, c.pending
 		if b == nil {
-			c.flushing = false
+			c.flushers--
 			c.mu.Unlock()
 			return
 		}
@@ -233,7 +290,11 @@ func (c *Counter) flush() {
 		c.op++
 		op := c.op
 		c.mu.Unlock()
-		if delta != 0 {
+		switch {
+		case delta == 0:
+		case c.server:
+			b.key, b.rev, b.raw, b.err = c.increment(delta, op)
+		default:
 			b.key, b.rev, b.raw, b.err = c.write(delta, op)
 		}
 		close(b.done)
@@ -324,17 +385,22 @@ func (c *Counter) tryWrite(key string, delta int64, op uint64) (uint64, []byte, 
 	return rev, raw, nil
 }
 
-// fetch reads shard key's latest revision into the flusher's view. Errors
-// are left to the next attempt.
+// fetch reads shard key's latest revision from the stream leader into the
+// flusher's view. Errors are left to the next attempt.
 func (c *Counter) fetch(ctx context.Context, key string) {
-	e, err := c.b.kv.Get(ctx, key)
+	e, err := c.b.lastEntry(ctx, key)
 	switch {
-	case errors.Is(err, jetstream.ErrKeyNotFound):
-		// Deleted: a higher revision than any known, with which Create
-		// (present false) works.
-		c.known[key] = shard{rev: max(c.known[key].rev, c.st.Peek().m[key].rev) + 1}
-	case err == nil:
-		k := shard{rev: e.Revision(), present: true, raw: bytes.Clone(e.Value())}
+	case err != nil:
+	case e == nil || !e.present:
+		// Never written, deleted or purged: Create (present false) works,
+		// from a revision higher than any known.
+		rev := max(c.known[key].rev, c.st.Peek().m[key].rev) + 1
+		if e != nil {
+			rev = max(rev, e.rev)
+		}
+		c.known[key] = shard{rev: rev}
+	default:
+		k := shard{rev: e.rev, present: true, raw: bytes.Clone(e.value)}
 		if err := json.Unmarshal(k.raw, &k.v); err != nil {
 			k.err = fmt.Errorf("%w: decode %q revision %d: %w", ErrCodec, key, k.rev, err)
 		}
@@ -342,12 +408,16 @@ func (c *Counter) fetch(ctx context.Context, key string) {
 	}
 }
 
-func (c *Counter) applyEntry(e jetstream.KeyValueEntry) {
-	suffix, ok := strings.CutPrefix(e.Key(), c.key+".")
-	if _, err := strconv.ParseUint(suffix, 10, 16); !ok || err != nil {
-		return // not a shard
+// deliver applies a revision from the bucket's watcher: of a shard, or of
+// the key of a server-side counter.
+func (c *Counter) deliver(key string, rev uint64, present bool, value []byte) {
+	c.mu.Lock()
+	closed := c.isClosed
+	c.mu.Unlock()
+	if closed {
+		return
 	}
-	c.applyShard(e.Key(), e.Revision(), e.Operation() == jetstream.KeyValuePut, e.Value())
+	c.applyShard(key, rev, present, value)
 }
 
 // applyShard applies revision rev of shard key unless a later one was.
@@ -355,7 +425,13 @@ func (c *Counter) applyShard(key string, rev uint64, present bool, raw []byte) {
 	next := shard{rev: rev, present: present}
 	if present {
 		next.raw = bytes.Clone(raw)
-		if err := json.Unmarshal(raw, &next.v); err != nil {
+		var err error
+		if c.server {
+			next.v.N, err = decodeServerCounter(raw)
+		} else {
+			err = json.Unmarshal(raw, &next.v)
+		}
+		if err != nil {
 			next.err = fmt.Errorf("%w: decode %q revision %d: %w", ErrCodec, key, rev, err)
 		}
 	}

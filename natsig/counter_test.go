@@ -154,3 +154,65 @@ func TestCounterAddOutlivesItsContext(t *testing.T) {
 	}
 	eventually(t, 5*time.Second, func() bool { return c.Value().Peek() == 5 }, "the add stays queued and is applied")
 }
+
+// Counters in a counter bucket are added to by the server: writers on
+// separate connections never conflict, and every add counts once.
+func TestServerCounterAcrossConnections(t *testing.T) {
+	srv := natsigtest.Start(t)
+	const conns, goroutines, perG = 3, 2, 30
+	var counters []*natsig.Counter
+	for range conns {
+		b, _ := counterBucket(t, srv, "tc")
+		c, err := natsig.NewCounter(ctx(t, 10*time.Second), b, "views")
+		require.NoError(t, err)
+		defer c.Close()
+		counters = append(counters, c)
+	}
+	var mu sync.Mutex
+	var seen []int64
+	e := signals.NewEffect(func(t *signals.Tracker) {
+		v := counters[0].Value().Get(t)
+		mu.Lock()
+		seen = append(seen, v)
+		mu.Unlock()
+	})
+	defer e.Stop()
+	var wg sync.WaitGroup
+	for _, c := range counters {
+		for range goroutines {
+			wg.Go(func() {
+				for range perG {
+					assert.NoError(t, c.Add(ctx(t, 20*time.Second), 1))
+				}
+			})
+		}
+	}
+	wg.Wait()
+	want := int64(conns * goroutines * perG)
+	var writes uint64
+	for i, c := range counters {
+		eventually(t, 5*time.Second, func() bool { return c.Value().Peek() == want }, "counter %d: %d", i, c.Value().Peek())
+		st := c.Stats()
+		assert.Zero(t, st.Conflicts, "the server adds: no conflict")
+		writes += st.Writes
+	}
+	t.Logf("%d adds in %d writes", want, writes)
+	require.NoError(t, counters[1].Add(ctx(t, 5*time.Second), -want-5))
+	assert.Equal(t, int64(-5), counters[1].Value().Peek(), "negative adds; the writer's value is current once Add returns")
+	eventually(t, 5*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return seen[len(seen)-1] == -5
+	}, "the effect sees the final value")
+
+	// The value is the server's: a counter opened later reads it, and the
+	// bucket holds one key.
+	b, _ := counterBucket(t, srv, "tc")
+	late, err := natsig.NewCounter(ctx(t, 10*time.Second), b, "views")
+	require.NoError(t, err)
+	defer late.Close()
+	assert.Equal(t, int64(-5), late.Value().Peek())
+	keys, err := b.KeyValue().Keys(ctx(t, 5*time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"views"}, keys)
+}

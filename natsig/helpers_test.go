@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
+	"runtime/pprof"
 	"sync"
 	"testing"
 	"time"
@@ -17,19 +20,31 @@ import (
 
 // bucket connects to srv and opens (creating it if needed) the bucket
 // named name.
-func bucket(t testing.TB, srv *natsigtest.Server, name string) (*natsig.Bucket, *nats.Conn) {
+func bucket(t testing.TB, srv *natsigtest.Server, name string, opts ...natsig.BucketOption) (*natsig.Bucket, *nats.Conn) {
 	t.Helper()
-	return bucketWith(t, srv, jetstream.KeyValueConfig{Bucket: name})
+	return bucketWith(t, srv, jetstream.KeyValueConfig{Bucket: name}, opts...)
 }
 
-func bucketWith(t testing.TB, srv *natsigtest.Server, cfg jetstream.KeyValueConfig) (*natsig.Bucket, *nats.Conn) {
+func bucketWith(t testing.TB, srv *natsigtest.Server, cfg jetstream.KeyValueConfig, opts ...natsig.BucketOption) (*natsig.Bucket, *nats.Conn) {
 	t.Helper()
 	nc := srv.Connect()
 	js, err := jetstream.New(nc)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	b, err := natsig.CreateBucket(ctx, js, cfg)
+	b, err := natsig.CreateBucket(ctx, js, cfg, opts...)
+	require.NoError(t, err)
+	return b, nc
+}
+
+// counterBucket connects to srv and opens (creating it if needed) the
+// counter bucket named name.
+func counterBucket(t testing.TB, srv *natsigtest.Server, name string, opts ...natsig.BucketOption) (*natsig.Bucket, *nats.Conn) {
+	t.Helper()
+	nc := srv.Connect()
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	b, err := natsig.CreateCounterBucket(ctx(t, 10*time.Second), js, jetstream.KeyValueConfig{Bucket: name}, opts...)
 	require.NoError(t, err)
 	return b, nc
 }
@@ -79,3 +94,14 @@ var (
 	jsonMarshal   = json.Marshal
 	jsonUnmarshal = json.Unmarshal
 )
+
+// watchdog fails the test binary after d, printing every goroutine's stack,
+// so that a deadlock fails in seconds rather than at go test's timeout.
+func watchdog(t testing.TB, d time.Duration) {
+	timer := time.AfterFunc(d, func() {
+		fmt.Fprintf(os.Stderr, "watchdog: %s still running after %v; goroutines:\n", t.Name(), d)
+		pprof.Lookup("goroutine").WriteTo(os.Stderr, 2)
+		panic(fmt.Sprintf("watchdog: %s still running after %v", t.Name(), d))
+	})
+	t.Cleanup(func() { timer.Stop() })
+}

@@ -29,6 +29,7 @@ const helperEnv = "NATSIG_TEST_HELPER_URL"
 // three goroutines, then waits until an effect sees both at procs·m and
 // prints what it observed.
 func TestMultiProcess(t *testing.T) {
+	watchdog(t, time.Duration(60*scale())*time.Second)
 	srv := natsigtest.Start(t)
 	b, _ := bucket(t, srv, "fleet")
 	c, err := natsig.NewCounter(ctx(t, 10*time.Second), b, "views")
@@ -125,10 +126,12 @@ func TestHelperProcess(t *testing.T) {
 // acknowledged must be counted exactly once, and every instance must come
 // back to Connected and converge.
 func TestServerRestart(t *testing.T) {
+	watchdog(t, time.Duration(60*scale())*time.Second)
 	srv := natsigtest.Start(t)
 	const instances = 3
 	type instance struct {
-		c            *natsig.Counter
+		c            *natsig.Counter // compare-and-set
+		sc           *natsig.Counter // server-side
 		s            *natsig.Shared[string]
 		errs         errorLog
 		disconnected atomic.Bool
@@ -136,15 +139,19 @@ func TestServerRestart(t *testing.T) {
 	insts := make([]*instance, instances)
 	for i := range insts {
 		in := &instance{}
-		b, _ := bucket(t, srv, "fault")
+		b, _ := bucket(t, srv, "fault", in.errs.handler())
 		var err error
 		in.c, err = natsig.NewCounter(ctx(t, 10*time.Second), b, "views", natsig.Shards(2),
-			natsig.AttemptTimeout(500*time.Millisecond), in.errs.handler())
+			natsig.AttemptTimeout(500*time.Millisecond))
 		require.NoError(t, err)
 		defer in.c.Close()
-		in.s, err = natsig.Open[string](ctx(t, 10*time.Second), b, "last", in.errs.handler())
+		in.s, err = natsig.Open[string](ctx(t, 10*time.Second), b, "last")
 		require.NoError(t, err)
 		defer in.s.Close()
+		cb, _ := counterBucket(t, srv, "faultc", in.errs.handler())
+		in.sc, err = natsig.NewCounter(ctx(t, 10*time.Second), cb, "views", natsig.AttemptTimeout(500*time.Millisecond))
+		require.NoError(t, err)
+		defer in.sc.Close()
 		e := signals.NewEffect(func(t *signals.Tracker) {
 			if in.s.Status().Get(t).State == natsig.Disconnected {
 				in.disconnected.Store(true)
@@ -154,24 +161,29 @@ func TestServerRestart(t *testing.T) {
 		insts[i] = in
 	}
 
-	var acked, sets atomic.Int64
+	var acked, sacked, sets atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i, in := range insts {
 		for range 2 {
-			wg.Go(func() {
-				for {
-					select {
-					case <-stop:
-						return
-					default:
+			for _, c := range []struct {
+				c     *natsig.Counter
+				acked *atomic.Int64
+			}{{in.c, &acked}, {in.sc, &sacked}} {
+				wg.Go(func() {
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						// Add retries until the add is acknowledged.
+						if assert.NoError(t, c.c.Add(ctx(t, 30*time.Second), 1)) {
+							c.acked.Add(1)
+						}
 					}
-					// Add retries until the add is acknowledged.
-					if assert.NoError(t, in.c.Add(ctx(t, 30*time.Second), 1)) {
-						acked.Add(1)
-					}
-				}
-			})
+				})
+			}
 		}
 		wg.Go(func() {
 			for n := 0; ; n++ {
@@ -198,18 +210,21 @@ func TestServerRestart(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	close(stop)
 	wg.Wait()
-	t.Logf("%d adds acknowledged (%d before the restart), %d sets", acked.Load(), before, sets.Load())
+	t.Logf("%d adds acknowledged (%d before the restart), %d server-side, %d sets", acked.Load(), before, sacked.Load(), sets.Load())
 	assert.Positive(t, before, "adds before the restart")
 
 	// A final write that everyone must see.
 	require.NoError(t, insts[0].s.Set(ctx(t, 10*time.Second), "final"))
-	total := acked.Load()
+	total, stotal := acked.Load(), sacked.Load()
+	assert.Positive(t, stotal, "server-side adds")
 	for i, in := range insts {
 		eventually(t, 10*time.Second, func() bool {
-			return in.c.Value().Peek() == total && in.s.Peek() == "final" &&
-				in.c.Status().Peek().State == natsig.Connected && in.s.Status().Peek().State == natsig.Connected
-		}, "instance %d: count %d of %d, value %q, status %v / %v", i, in.c.Value().Peek(), total, in.s.Peek(),
-			in.c.Status().Peek(), in.s.Status().Peek())
+			return in.c.Value().Peek() == total && in.sc.Value().Peek() == stotal && in.s.Peek() == "final" &&
+				in.c.Status().Peek().State == natsig.Connected && in.s.Status().Peek().State == natsig.Connected &&
+				in.sc.Status().Peek().State == natsig.Connected
+		}, "instance %d: count %d of %d, server-side %d of %d, value %q, status %v / %v / %v", i,
+			in.c.Value().Peek(), total, in.sc.Value().Peek(), stotal, in.s.Peek(),
+			in.c.Status().Peek(), in.s.Status().Peek(), in.sc.Status().Peek())
 		assert.True(t, in.disconnected.Load(), "instance %d reported Disconnected", i)
 		var sawDisconnect bool
 		for _, err := range in.errs.all() {
@@ -226,4 +241,9 @@ func TestServerRestart(t *testing.T) {
 	require.NoError(t, err)
 	defer late.Close()
 	assert.Equal(t, total, late.Value().Peek(), "no acknowledged add lost, none counted twice")
+	cb, _ := counterBucket(t, srv, "faultc")
+	slate, err := natsig.NewCounter(ctx(t, 10*time.Second), cb, "views")
+	require.NoError(t, err)
+	defer slate.Close()
+	assert.Equal(t, stotal, slate.Value().Peek(), "server-side: no acknowledged add lost, none counted twice")
 }

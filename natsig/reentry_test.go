@@ -13,6 +13,7 @@ import (
 
 // An effect run by a revision's arrival may close what delivered it.
 func TestCloseFromAnEffect(t *testing.T) {
+	watchdog(t, time.Duration(60*scale())*time.Second)
 	srv := natsigtest.Start(t)
 	bw, _ := bucket(t, srv, "t")
 	br, _ := bucket(t, srv, "t")
@@ -57,6 +58,7 @@ func TestCloseFromAnEffect(t *testing.T) {
 // An effect run by a counter's change may add to it, whichever goroutine
 // runs the effect.
 func TestAddFromAnEffect(t2 *testing.T) {
+	watchdog(t2, time.Duration(60*scale())*time.Second)
 	t := t2
 	srv := natsigtest.Start(t)
 	ba, _ := bucket(t, srv, "t")

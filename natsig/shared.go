@@ -3,9 +3,9 @@ package natsig
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -15,8 +15,9 @@ import (
 
 // Shared is a value held in one key of a bucket and mirrored into a local
 // signal in every process that opened it. Reads are local. Writes go to the
-// bucket, and a watcher applies every revision, whoever wrote it, in
-// revision order, so that computeds and effects everywhere react to it.
+// bucket, and the bucket's watcher applies every revision, whoever wrote
+// it, in revision order, so that computeds and effects everywhere react to
+// it.
 //
 // Shared implements signals.Readable: Get and Peek read the local value,
 // and never touch the network. All methods are safe for concurrent use.
@@ -25,15 +26,14 @@ type Shared[T any] struct {
 	key     string
 	codec   Codec[T]
 	initial T
-	report  func(error)
 
 	// st holds the latest revision applied; it only moves forward.
-	st    *signals.Signal[state[T]]
-	value *signals.Computed[T]
-	w     *watch
+	st     *signals.Signal[state[T]]
+	value  *signals.Computed[T]
+	h      *hub
+	status lazyStatus
 
 	closing atomic.Bool
-	closed  chan struct{}
 }
 
 // state is a revision of a key as applied locally.
@@ -47,46 +47,84 @@ type state[T any] struct {
 
 // Open opens key in bucket b and waits until its current value is loaded,
 // or ctx is done. The value is decoded with JSON unless WithCodec says
-// otherwise. Close releases the watcher.
-func Open[T any](ctx context.Context, b *Bucket, key string, opts ...Option) (*Shared[T], error) {
+// otherwise. The key is watched by the bucket's one watcher, which starts
+// with the first key opened and stops when the last one is closed. Close
+// releases the key.
+func Open[T any](ctx context.Context, b *Bucket, key string, opts ...KeyOption[T]) (*Shared[T], error) {
+	if b == nil {
+		return nil, fmt.Errorf("natsig: Open %q: nil bucket", key)
+	}
 	if !validKey(key) {
 		return nil, fmt.Errorf("natsig: %w: %q", jetstream.ErrInvalidKey, key)
 	}
-	o := buildOptions("key "+key, opts)
-	s := &Shared[T]{b: b, key: key, codec: JSON[T](), report: o.onError, closed: make(chan struct{})}
-	if o.codec != nil {
-		c, ok := o.codec.(Codec[T])
-		if !ok {
-			return nil, fmt.Errorf("natsig: WithCodec: %T is not a Codec[%T]", o.codec, s.initial)
-		}
-		s.codec = c
+	if b.counters {
+		return nil, fmt.Errorf("natsig: Open %q: bucket %q is a counter bucket, whose keys only NewCounter opens", key, b.name)
 	}
-	if o.initial != nil {
-		v, ok := o.initial.(T)
-		if !ok {
-			return nil, fmt.Errorf("natsig: WithInitial: %T is not a %T", o.initial, s.initial)
-		}
-		s.initial = v
+	cfg, err := buildKeyConfig(key, opts)
+	if err != nil {
+		return nil, err
 	}
-	var sigOpts []signals.Option[T]
-	if o.signalOpts != nil {
-		so, ok := o.signalOpts.([]signals.Option[T])
-		if !ok {
-			return nil, fmt.Errorf("natsig: WithSignalOptions: %T is not a []signals.Option[%T]", o.signalOpts, s.initial)
-		}
-		sigOpts = so
-	}
+	s := &Shared[T]{b: b, key: key, codec: cfg.codec, initial: cfg.initial}
 	s.st = signals.New(state[T]{v: s.initial},
 		signals.WithEqual(func(a, b state[T]) bool { return a.rev == b.rev }),
 		signals.WithName[state[T]]("natsig revision of "+key))
-	sigOpts = append([]signals.Option[T]{signals.WithName[T]("natsig " + key)}, sigOpts...)
+	sigOpts := append([]signals.Option[T]{signals.WithName[T]("natsig " + key)}, cfg.signalOpts...)
 	s.value = signals.NewComputed(func(t *signals.Tracker) T { return s.st.Get(t).v }, sigOpts...)
-	s.w = startWatch(b, key, s.applyEntry, s.report)
-	if err := s.w.waitReady(ctx); err != nil {
+	h, covered := b.acquire(key, false, s)
+	s.h = h
+	if covered {
+		err = h.waitReady(ctx, "key "+key)
+	} else {
+		err = retryRead(ctx, "key "+key, func(ctx context.Context) error {
+			e, err := b.lastEntry(ctx, key)
+			if err == nil && e != nil {
+				s.applyRaw(e.rev, e.present, e.value)
+			}
+			return err
+		})
+	}
+	if err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// lazyStatus is the Status of an instance: its hub's, until it is closed.
+// Its signal and computed are made on the first call to Status: most keys
+// never need them, and they would double their memory.
+type lazyStatus struct {
+	mu     sync.Mutex
+	closed bool
+	sig    *signals.Signal[bool] // closed, once Status was called
+	c      *signals.Computed[Status]
+}
+
+func (l *lazyStatus) get(h *hub) *signals.Computed[Status] {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.c == nil {
+		closed := signals.New(l.closed)
+		l.sig = closed
+		l.c = signals.NewComputed(func(t *signals.Tracker) Status {
+			if closed.Get(t) {
+				return Status{State: Closed}
+			}
+			return h.status.Get(t)
+		})
+	}
+	return l.c
+}
+
+// close makes the Status Closed.
+func (l *lazyStatus) close() {
+	l.mu.Lock()
+	l.closed = true
+	sig := l.sig
+	l.mu.Unlock()
+	if sig != nil {
+		sig.Set(true) // runs the effects that depend on it
+	}
 }
 
 // Key returns the key.
@@ -107,38 +145,32 @@ func (s *Shared[T]) Peek() T { return s.value.Peek() }
 func (s *Shared[T]) Revision() uint64 { return s.st.Peek().rev }
 
 // Status returns the state of the link to the bucket, as a readable that
-// effects can depend on.
-func (s *Shared[T]) Status() signals.Readable[Status] { return s.w.status }
+// effects can depend on. It is the bucket's watcher's: every key open
+// through one Bucket reports the same, until it is closed.
+func (s *Shared[T]) Status() signals.Readable[Status] { return s.status.get(s.h) }
 
-// Close stops the watcher and waits for its goroutine to end, except when
-// called from an effect that the arrival of a revision triggered (the
-// goroutine then ends when the effect returns). While the connection is
-// lost, the deletion of the watcher's consumer is left to a goroutine that
-// ends when the request does (the JetStream API timeout at most). The local
-// value stays readable, and no longer changes. Writes fail with ErrClosed.
-// Close is idempotent; only the first call waits.
+// Close releases the key: the bucket's watcher stops delivering to it, and
+// stops altogether if it was the bucket's last open key (Close then waits
+// for its goroutine, except when called from an effect that the watcher
+// runs). A revision being applied when Close is called may still be
+// applied; none is after Close returns. The local value stays readable, and
+// no longer changes. Writes fail with ErrClosed. Close is idempotent.
 func (s *Shared[T]) Close() {
 	if s.closing.Swap(true) {
 		return
 	}
-	close(s.closed)
-	s.w.close()
+	s.status.close()
+	s.b.release(s.h, s.key, false, s)
 }
 
-func (s *Shared[T]) isClosed() bool {
-	select {
-	case <-s.closed:
-		return true
-	default:
-		return false
-	}
-}
+func (s *Shared[T]) isClosed() bool { return s.closing.Load() }
 
-func (s *Shared[T]) applyEntry(e jetstream.KeyValueEntry) {
-	if e.Key() != s.key {
+// deliver applies a revision from the bucket's watcher.
+func (s *Shared[T]) deliver(_ string, rev uint64, present bool, value []byte) {
+	if s.isClosed() {
 		return
 	}
-	s.applyRaw(e.Revision(), e.Operation() == jetstream.KeyValuePut, e.Value())
+	s.applyRaw(rev, present, value)
 }
 
 // applyRaw applies revision rev of the key unless a later one was applied.
@@ -154,7 +186,7 @@ func (s *Shared[T]) applyRaw(rev uint64, present bool, raw []byte) state[T] {
 		}
 	}
 	if next.err != nil && s.Revision() < rev {
-		s.report(next.err)
+		s.b.report(next.err)
 	}
 	var applied state[T]
 	s.st.Update(func(cur state[T]) state[T] {
@@ -171,21 +203,22 @@ func (s *Shared[T]) applyRaw(rev uint64, present bool, raw []byte) state[T] {
 	return applied
 }
 
-// fetch reads the key's latest revision from the bucket and applies it.
+// fetch reads the key's latest revision from the stream leader and applies
+// it.
 func (s *Shared[T]) fetch(ctx context.Context) (state[T], error) {
-	e, err := s.b.kv.Get(ctx, s.key)
+	e, err := s.b.lastEntry(ctx, s.key)
 	switch {
-	case errors.Is(err, jetstream.ErrKeyNotFound):
-		// Absent or deleted: Create handles both, whatever the revision.
+	case err != nil:
+		return state[T]{}, fmt.Errorf("natsig: get %q: %w", s.key, err)
+	case e == nil:
+		// Never written, or purged from the stream: Create handles both.
 		cur := s.st.Peek()
 		if cur.present {
 			return state[T]{v: s.initial}, nil
 		}
 		return cur, nil
-	case err != nil:
-		return state[T]{}, fmt.Errorf("natsig: get %q: %w", s.key, err)
 	}
-	return s.applyRaw(e.Revision(), true, e.Value()), nil
+	return s.applyRaw(e.rev, e.present, e.value), nil
 }
 
 // Set writes v to the key, and returns once the bucket has acknowledged it;
@@ -203,6 +236,7 @@ func (s *Shared[T]) Set(ctx context.Context, v T) error {
 	if err != nil {
 		return wrapWriteErr("put", s.key, err)
 	}
+	s.h.wrote(rev)
 	s.applyRaw(rev, true, raw)
 	return nil
 }
@@ -241,6 +275,7 @@ func (s *Shared[T]) Update(ctx context.Context, fn func(T) T) error {
 			if !cur.present || !bytes.Equal(raw, cur.raw) {
 				rev, err := cas(ctx, s.b.kv, s.key, cur.present, cur.rev, raw)
 				if err == nil {
+					s.h.wrote(rev)
 					s.applyRaw(rev, true, raw)
 					return nil
 				}

@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
 
 func TestSetIsSeenByEveryInstance(t *testing.T) {
@@ -197,9 +198,9 @@ func utf8Upper(b []byte) bool { return strings.ToUpper(string(b)) == string(b) }
 
 func TestCodec(t *testing.T) {
 	srv := natsigtest.Start(t)
-	b, _ := bucket(t, srv, "t")
 	var log errorLog
-	s, err := natsig.Open[string](ctx(t, 10*time.Second), b, "word", natsig.WithCodec(upper), log.handler())
+	b, _ := bucket(t, srv, "t", log.handler())
+	s, err := natsig.Open[string](ctx(t, 10*time.Second), b, "word", natsig.WithCodec(upper))
 	require.NoError(t, err)
 	defer s.Close()
 
@@ -230,10 +231,7 @@ func TestCodec(t *testing.T) {
 	require.NoError(t, s.Set(ctx(t, 5*time.Second), "xyz"))
 	require.NoError(t, s.Update(ctx(t, 5*time.Second), func(v string) string { return v + "!" }))
 	assert.Equal(t, "xyz!", s.Peek())
-
-	// The wrong codec type is an error, not a panic.
-	_, err = natsig.Open[int](ctx(t, 5*time.Second), b, "word", natsig.WithCodec(upper))
-	assert.ErrorContains(t, err, "is not a Codec[int]")
+	// A codec of the wrong type does not compile: see TestOptionsAreTyped.
 }
 
 func TestInvalidKeys(t *testing.T) {
@@ -248,14 +246,15 @@ func TestInvalidKeys(t *testing.T) {
 }
 
 func TestCloseReleasesGoroutines(t *testing.T) {
+	watchdog(t, time.Duration(60*scale())*time.Second)
 	srv := natsigtest.Start(t)
-	b, _ := bucket(t, srv, "t")
-	// Warm up what the connection starts once.
-	warm, err := natsig.Open[int](ctx(t, 10*time.Second), b, "warm")
+	b, nc := bucket(t, srv, "t")
+	js, err := jetstream.New(nc)
 	require.NoError(t, err)
-	require.NoError(t, warm.Set(ctx(t, 5*time.Second), 1))
-	warm.Close()
-	time.Sleep(50 * time.Millisecond)
+	cb, err := natsig.CreateCounterBucket(ctx(t, 10*time.Second), js, jetstream.KeyValueConfig{Bucket: "tc"})
+	require.NoError(t, err)
+	warmUp(t, nc)
+	leaks := goleak.IgnoreCurrent()
 	base := runtime.NumGoroutine()
 
 	var closers []func()
@@ -268,23 +267,24 @@ func TestCloseReleasesGoroutines(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, c.Add(ctx(t, 5*time.Second), 1))
 		closers = append(closers, c.Close)
+		sc, err := natsig.NewCounter(ctx(t, 10*time.Second), cb, fmt.Sprint("c", i))
+		require.NoError(t, err)
+		require.NoError(t, sc.Add(ctx(t, 5*time.Second), 1))
+		closers = append(closers, sc.Close)
 	}
 	assert.Greater(t, runtime.NumGoroutine(), base)
+	assert.Equal(t, 1, consumers(t, b))
+	assert.Equal(t, 1, consumers(t, cb))
 	for _, c := range closers {
 		c()
 		c() // idempotent
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > base {
-		buf := make([]byte, 1<<20)
-		t.Fatalf("%d goroutines after Close, %d before Open:\n%s", n, base, buf[:runtime.Stack(buf, true)])
-	}
+	goleak.VerifyNone(t, leaks)
+	eventually(t, 5*time.Second, func() bool { return consumers(t, b) == 0 && consumers(t, cb) == 0 }, "consumers deleted")
 }
 
 func TestClosedRefusesWritesAndKeepsValue(t *testing.T) {
+	watchdog(t, time.Duration(60*scale())*time.Second)
 	srv := natsigtest.Start(t)
 	b, _ := bucket(t, srv, "t")
 	s, err := natsig.Open[int](ctx(t, 10*time.Second), b, "k")
@@ -305,11 +305,12 @@ func TestClosedRefusesWritesAndKeepsValue(t *testing.T) {
 }
 
 func TestOpenWaitsForTheServer(t *testing.T) {
+	watchdog(t, time.Duration(60*scale())*time.Second)
 	srv := natsigtest.Start(t)
-	b, _ := bucket(t, srv, "t")
+	b, _ := bucket(t, srv, "t", natsig.WithErrorHandler(func(error) {}))
 	srv.Shutdown()
 	c, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	_, err := natsig.Open[int](c, b, "k", natsig.WithErrorHandler(func(error) {}))
+	_, err := natsig.Open[int](c, b, "k")
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }

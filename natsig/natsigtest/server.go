@@ -1,5 +1,6 @@
-// Package natsigtest runs a NATS server with JetStream inside a test, on a
-// loopback port, for tests of code built on package natsig.
+// Package natsigtest runs NATS servers with JetStream inside a test, on
+// loopback ports, for tests of code built on package natsig: one server
+// (Start) or a cluster of them (StartCluster).
 package natsigtest
 
 import (
@@ -43,20 +44,28 @@ func Start(tb testing.TB) *Server {
 
 func (s *Server) start() {
 	s.tb.Helper()
+	if err := s.startNoFatal(); err != nil {
+		s.tb.Fatalf("natsigtest: %v", err)
+	}
+}
+
+// startNoFatal starts the server; it may run on any goroutine.
+func (s *Server) startNoFatal() error {
 	opts := s.opts // NewServer keeps and modifies its argument
 	srv, err := server.NewServer(&opts)
 	if err != nil {
-		s.tb.Fatalf("natsigtest: %v", err)
+		return err
 	}
 	srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
+	if !srv.ReadyForConnections(20 * time.Second) {
 		srv.Shutdown()
-		s.tb.Fatalf("natsigtest: the server is not ready after 10s")
+		return fmt.Errorf("server %s is not ready after 20s", s.opts.ServerName)
 	}
 	if s.opts.Port == server.RANDOM_PORT {
 		s.opts.Port = srv.Addr().(*net.TCPAddr).Port
 	}
 	s.srv = srv
+	return nil
 }
 
 // URL returns the server's client URL.
@@ -83,6 +92,27 @@ func (s *Server) Restart() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.start()
+}
+
+// Running reports whether the server runs.
+func (s *Server) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.srv != nil
+}
+
+// Name returns the server's name (empty for a server started by Start).
+func (s *Server) Name() string { return s.opts.ServerName }
+
+// with calls fn with the running server, and returns false if it is down.
+func (s *Server) with(fn func(*server.Server)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv == nil {
+		return false
+	}
+	fn(s.srv)
+	return true
 }
 
 // Connect returns a connection to the server that reconnects forever, and
