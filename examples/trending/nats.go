@@ -40,17 +40,17 @@ func openNATS(ctx context.Context, url, bucket string, items, shards int, stdout
 		c.close()
 		return nil, err
 	}
+	// logStatus reports the connection's state: the bucket's watcher need not.
 	b, err := natsig.CreateBucket(openCtx, js, jetstream.KeyValueConfig{
 		Bucket:      bucket,
 		Description: "view counts of examples/trending",
-	})
+	}, natsig.WithErrorHandler(func(error) {}))
 	if err != nil {
 		c.close()
 		return nil, fmt.Errorf("-nats %s (is JetStream enabled? nats-server -js): %w", url, err)
 	}
-	report := natsig.WithErrorHandler(func(error) {}) // logStatus reports the connection's state
 	for id := 1; id <= items; id++ {
-		counter, err := natsig.NewCounter(openCtx, b, "item."+strconv.Itoa(id), natsig.Shards(shards), report)
+		counter, err := natsig.NewCounter(openCtx, b, "item."+strconv.Itoa(id), natsig.Shards(shards))
 		if err != nil {
 			c.close()
 			return nil, err
