@@ -118,37 +118,65 @@
 //
 // # Concurrency
 //
-// All graph state sits under one mutex, which is never held while user code
-// runs: compute, effect, equality and cleanup functions are called with it
-// released, so they may read and write signals freely.
+// Every function and method is safe for concurrent use. There is no
+// process-wide lock: nodes connected by dependencies form a graph, and each
+// graph has its own lock, which is never held while user code runs
+// (compute, effect, equality, cleanup, scheduler and tracer functions may
+// read and write signals freely). Graphs that share no dependency never
+// wait for, run the effects of, or raise the panics of each other, and
+// proceed in parallel. Two graphs joined by a dependency stay one graph,
+// even after the dependency goes away.
 //
-// A computed being recomputed is marked as such; concurrent readers wait for
-// that one run instead of starting their own. A read from a compute function
-// whose tracker chain already contains the computed it waits for, or whose
-// wait would close a cycle with another goroutine's, panics with ErrCycle.
+// Reads of current values take no lock: a Peek or Get of a signal, or of a
+// computed that is up to date, is a few atomic loads, so many goroutines
+// reading one value scale with the cores. Reads are linearizable: a Get or
+// Peek that starts after a Set returned sees it, computeds included. A
+// computed being recomputed is claimed; concurrent readers wait for that one
+// run instead of starting their own. A read from a compute function whose
+// tracker chain already contains the computed it waits for, or whose wait
+// would close a cycle with another goroutine's, panics with ErrCycle.
 //
-// Effects are run by one goroutine at a time: the writer that finds nothing
-// running them. A writer that finds another goroutine running effects, or a
-// Batch open on any goroutine, queues the effects it made due and returns at
-// once; the running flush, or the end of the last Batch, runs them. An
-// effect never runs concurrently with itself, and once every call that wrote
-// has returned, every effect has run on the final values.
+// A compute function never combines values from before and after one write,
+// even while other goroutines write: each read checks, against its graph's
+// write counter, that the values read so far are still current, and when one
+// changed the function is stopped (by a panic that this package recovers,
+// even if the function recovers it first) and run again. After two such
+// restarts a computation holds back the writers of its own graph for each
+// further attempt, a little longer each time, so that it completes under any
+// stream of writes; after eight it panics with ErrCycle, which is what a
+// compute function that reads a signal, writes it and reads it again gets.
+// Compute functions must therefore be pure.
 //
-// Reads are linearizable: a Get or Peek that starts after a Set returned sees
-// it, computeds included. A compute function never combines values from
-// before and after one write, even while other goroutines write: when a value
-// it has read changes before it finishes, it is stopped (by a panic that
-// this package recovers) and run again. After two such restarts it closes a
-// gate that holds back writers until it is done, for at most 20ms, so that a
-// computation completes under any stream of writes. Compute functions must
-// therefore be pure; a compute function that writes signals works, but
-// slowly, and should be avoided.
+// The call that writes runs the effects its write made due, on its own
+// goroutine, unless a flush of that graph is already running on another
+// goroutine (then that flush runs them), or a Batch is open (see below).
+// Writes made inside an effect are batched with its flush, so that two
+// writes cause one run downstream: writes to the effect's own graph, and
+// writes to the signals it wrote in its first run. Since Go has no goroutine
+// identity, a write from another goroutine to one of those signals while the
+// effect runs is batched with it too; a signal an effect first writes in a
+// later run, outside its graph, has its effects run at once. An effect never
+// runs concurrently with itself, and once every call that wrote has
+// returned, every effect has run on the final values. An effect is not
+// restarted, since it has side effects: each value it reads is current when
+// read, and if a value it used changes while it runs, it runs again
+// afterwards. To observe several values as one consistent state under
+// another goroutine's writes, read them through one computed.
 //
-// An effect is not restarted, since it has side effects: each value it reads
-// is current at the moment it is read, and if a value it read changes while
-// it runs, it runs again afterwards. To observe several values as one
-// consistent state from another goroutine's writes, read them through one
-// computed. A Batch defers effects; it is not a transaction, and other
-// goroutines see its writes at once. Values that must change together belong
-// in one signal.
+// A Batch defers effects; it is not a transaction, and other goroutines see
+// its writes at once. Effects made due while batches are open, on any
+// goroutine, wait until the batches open at that moment have returned,
+// never for batches opened later, so batches that overlap without pause
+// cannot starve them. Values that must change together belong in one
+// signal.
+//
+// Whatever user code does (panics, runtime.Goexit, recovering panics it did
+// not raise, blocking), it leaves nothing locked and no node stuck: the call
+// that ran it fails or returns, and every other call keeps working. A
+// computed whose function calls runtime.Goexit has no value and runs again
+// when next read; an effect's run that calls it counts as done, and the rest
+// of its flush continues on a new goroutine.
+//
+// The engine's protocol (what each lock guards, the order in which locks are
+// taken and why nothing deadlocks) is in internal/core/DESIGN.md.
 package signals
