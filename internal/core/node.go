@@ -130,10 +130,12 @@ type Sub struct {
 	readDom   *domain
 	// seen indexes this run's links by dependency once they are many,
 	// so that duplicate reads are found in constant time.
-	seen    map[*Node]*Link
-	seenOn  bool
-	nLinked int32
-	fresh   int32 // links made by this run, not yet subscribed
+	seen   map[*Node]*Link
+	seenOn bool
+	// plain: the run is not aborted and does not index its links, so
+	// Track may take its fast path.
+	plain bool
+	fresh int32 // links made since the last commit, not yet subscribed
 	// claimGen orders this claim among the domain's claims and flushes.
 	claimGen uint64
 	// parent is the evaluation this one was started from, child the one

@@ -11,6 +11,18 @@ package core
 // aborted.
 func Track(t *Tracker, n *Node) *Link {
 	s := t.sub
+	// The common case, inlined: the next link of the previous run's order.
+	if cur := s.depsTail; cur != nil && s.plain && !t.untracked {
+		if next := cur.nextDep; next != nil && next.dep == n && n.dom.Load() == s.readDom {
+			s.depsTail = next
+			return next
+		}
+	}
+	return track(t, n)
+}
+
+func track(t *Tracker, n *Node) *Link {
+	s := t.sub
 	if s.aborted {
 		panic(&s.abort)
 	}
@@ -33,18 +45,25 @@ func Track(t *Tracker, n *Node) *Link {
 // whose used values changed runs again after this run. Lock not held.
 func Check(t *Tracker, l *Link) bool {
 	s := t.sub
-	if s.readDom.epoch.Load() != s.readEpoch {
-		if t.effect {
-			catchUp(s)
-		} else {
-			revalidate(s)
-		}
-		return false
-	}
-	if l != nil {
+	if l != nil && s.readDom.epoch.Load() == s.readEpoch {
 		l.stamp = s.runStamp
+		return true
 	}
-	return true
+	return check2(t, l)
+}
+
+// check2 is Check for an untracked read, or when the domain's epoch moved.
+func check2(t *Tracker, l *Link) bool {
+	s := t.sub
+	if s.readDom.epoch.Load() == s.readEpoch {
+		return true // l is nil
+	}
+	if t.effect {
+		catchUp(s)
+	} else {
+		revalidate(s)
+	}
+	return false
 }
 
 // catchUp moves an effect's readEpoch to the present after its domain
@@ -74,7 +93,6 @@ func link(s *Sub, n *Node) *Link {
 	}
 	if next != nil && next.dep == n {
 		s.depsTail = next
-		s.nLinked++
 		if s.seenOn {
 			s.seen[n] = next
 		}
@@ -90,7 +108,6 @@ func link(s *Sub, n *Node) *Link {
 		cur.nextDep = l
 	}
 	s.depsTail = l
-	s.nLinked++
 	s.fresh++
 	if s.seenOn {
 		s.seen[n] = l
@@ -110,18 +127,26 @@ func (s *Sub) findRead(n *Node, cur *Link) *Link {
 		return nil
 	case s.seenOn:
 		return s.seen[n]
-	case s.nLinked <= indexAfter:
-		for l := s.deps; ; l = l.nextDep {
-			if l.dep == n {
-				return l
-			}
-			if l == cur {
-				return nil
-			}
+	}
+	k := 0
+	for l := s.deps; ; l = l.nextDep {
+		if l.dep == n {
+			return l
+		}
+		if l == cur {
+			break
+		}
+		if k++; k == indexAfter {
+			return s.index(n, cur)
 		}
 	}
+	return nil
+}
+
+// index builds the map of this run's links, up to cur, and looks n up.
+func (s *Sub) index(n *Node, cur *Link) *Link {
 	if s.seen == nil {
-		s.seen = make(map[*Node]*Link, 2*s.nLinked)
+		s.seen = make(map[*Node]*Link, 4*indexAfter)
 	} else {
 		clear(s.seen)
 	}
@@ -131,7 +156,7 @@ func (s *Sub) findRead(n *Node, cur *Link) *Link {
 			break
 		}
 	}
-	s.seenOn = true
+	s.seenOn, s.plain = true, false
 	return s.seen[n]
 }
 
@@ -162,9 +187,9 @@ func (s *Sub) recycle(l *Link) {
 func beginRun(s *Sub, d *domain) {
 	s.depsTail = nil
 	s.runStamp++
-	s.nLinked = 0
 	s.seenOn = false // fresh counts on until fixLinks: an aborted attempt's links stay
 	s.aborted = false
+	s.plain = true
 	s.rerun = false
 	s.readDom = d
 	s.readEpoch = d.epoch.Load()
@@ -220,7 +245,7 @@ func usedStillCurrent(s *Sub) bool {
 // abort unwinds s's run; the engine starts it again (a computed) or leaves
 // it queued (an effect).
 func abort(s *Sub) {
-	s.aborted = true
+	s.aborted, s.plain = true, false
 	panic(&s.abort)
 }
 
