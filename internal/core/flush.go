@@ -11,10 +11,11 @@ import (
 // that does not settle.
 const maxRounds = 100
 
-// flush runs queued effects round by round until none is due. One goroutine
-// flushes at a time; writers that find a flush under way queue their effects
-// for it and return. Lock held on entry, released on return. The first
-// panic of an effect or cleanup is raised again once the flush is over.
+// flush runs queued effects round by round until none is due, then delivers
+// observation changes (watch.go). One goroutine flushes at a time; writers
+// that find a flush under way queue their effects for it and return. Lock
+// held on entry, released on return. The first panic of an effect or
+// cleanup is raised again once the flush is over.
 func flush() {
 	flushing = true
 	seq++
@@ -88,7 +89,7 @@ func flush() {
 			if !fedFromOutside(time.Since(roundsStart) / time.Duration(rounds-1)) {
 				err := runaway()
 				flushing = false
-				mu.Unlock()
+				unlockWatched()
 				panic(err)
 			}
 			rounds = 0
@@ -96,7 +97,7 @@ func flush() {
 	}
 	flushing = false
 	blocker = nil
-	mu.Unlock()
+	unlockWatched()
 	if panicked {
 		panic(first)
 	}
@@ -367,7 +368,7 @@ func Stop(e *Sub) {
 		return
 	}
 	p, panicked := dispose(e)
-	mu.Unlock()
+	unlockWatched()
 	if panicked {
 		panic(p)
 	}

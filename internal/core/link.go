@@ -112,6 +112,9 @@ func subscribe(l *Link) {
 		d.subsTail.nextSub = l
 	} else {
 		d.subs = l
+		if d.flags&fWatched != 0 {
+			noteWatch(d)
+		}
 		if c := d.sub; c != nil {
 			activate(c)
 		}
@@ -147,6 +150,9 @@ func unsubscribe(l *Link) {
 	}
 	l.prevSub, l.nextSub = nil, nil
 	if d.subs == nil {
+		if d.flags&fWatched != 0 {
+			noteWatch(d)
+		}
 		if c := d.sub; c != nil {
 			deactivate(c)
 		}

@@ -24,6 +24,13 @@ const (
 	fStopped uint32 = 1 << 7
 	// fDisposed: the stopped effect let go of its dependencies.
 	fDisposed uint32 = 1 << 8
+	// fWatched: gaining the first live subscriber and losing the last are
+	// reported to WatchHook (see watch.go).
+	fWatched uint32 = 1 << 9
+	// fWatchOn: the state last handed to WatchHook was "observed".
+	fWatchOn uint32 = 1 << 10
+	// fWatchQueued: the node is in watchQ or being delivered.
+	fWatchQueued uint32 = 1 << 11
 
 	// FlagUser is the first bit the typed layer may use.
 	FlagUser uint32 = 1 << 16

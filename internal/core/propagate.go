@@ -20,7 +20,7 @@ func WriteAndUnlock(n *Node) {
 		flush() // releases the lock
 		return
 	}
-	mu.Unlock()
+	unlockWatched()
 }
 
 // propagate marks the live subscribers reachable from l as possibly changed

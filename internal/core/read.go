@@ -90,11 +90,11 @@ func (c *Sub) Err() any { return c.err }
 
 // UnlockTop releases the lock at the end of a call made from outside any
 // evaluation, first running effects that an earlier flush had to leave
-// for later, if nothing else will.
+// for later, if nothing else will, and delivering observation changes.
 func UnlockTop() {
 	if len(queue) > 0 && batchDepth == 0 && !flushing {
 		flush()
 		return
 	}
-	mu.Unlock()
+	unlockWatched()
 }
