@@ -13,6 +13,8 @@ type Computed[T any] struct {
 	value T
 	next  T // result of the run in progress, until committed
 	equal func(a, b T) bool
+	// observed is the WithObserved hook, or nil.
+	observed func(on bool)
 }
 
 // NewComputed returns a computed whose value is fn's result. fn must be pure:
@@ -28,6 +30,10 @@ func NewComputed[T any](fn func(t *Tracker) T, opts ...Option[T]) *Computed[T] {
 	c := &Computed[T]{fn: fn, equal: o.equal}
 	core.InitComputed(&c.sub, (*computedImpl[T])(c), 0)
 	c.sub.Name = o.name
+	if o.observed != nil {
+		c.observed = o.observed
+		c.sub.Node.Watch()
+	}
 	return c
 }
 

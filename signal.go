@@ -10,16 +10,22 @@ const flagUserEqual = core.FlagUser
 // All methods are safe for concurrent use.
 type Signal[T any] struct {
 	node  core.Node
-	name  *string // a pointer keeps Signal[int] at 64 bytes; see signalHead
+	meta  *signalMeta // a pointer keeps Signal[int] at 64 bytes; see signalHead
 	value T
 	equal func(a, b T) bool // nil: never equal
 }
 
 // signalHead is the part of every Signal[T] whose layout does not depend on
-// T, so that code holding only the *core.Node can read the name.
+// T, so that code holding only the *core.Node can read the name and hooks.
 type signalHead struct {
 	node core.Node
-	name *string
+	meta *signalMeta
+}
+
+// signalMeta holds a signal's rarely used options.
+type signalMeta struct {
+	name     string
+	observed func(on bool) // WithObserved, or nil
 }
 
 // New returns a signal holding value.
@@ -27,9 +33,11 @@ func New[T any](value T, opts ...Option[T]) *Signal[T] {
 	o := buildOptions(opts)
 	s := &Signal[T]{value: value, equal: o.equal}
 	s.node.Tag = signalTag[T]()
-	if o.name != "" {
-		name := o.name
-		s.name = &name
+	if o.name != "" || o.observed != nil {
+		s.meta = &signalMeta{name: o.name, observed: o.observed}
+	}
+	if o.observed != nil {
+		s.node.Watch()
 	}
 	if o.userEqual {
 		s.node.SetUserFlags(flagUserEqual)
@@ -63,11 +71,14 @@ func (s *Signal[T]) Peek() T {
 // due run before Set returns. A panic raised by such an effect is raised
 // again from Set, after the other effects ran.
 func (s *Signal[T]) Set(value T) {
+	core.Lock()
+	// Under the lock: the engine changes other bits of the flag word
+	// (observation state, see WithObserved) at run time.
 	if s.node.Flags()&flagUserEqual != 0 {
+		core.Unlock()
 		s.Update(func(T) T { return value })
 		return
 	}
-	core.Lock()
 	core.WaitGate()
 	if s.equal != nil && s.equal(s.value, value) {
 		core.Unlock()
@@ -106,8 +117,8 @@ func (s *Signal[T]) Update(fn func(T) T) {
 
 // Name returns the name given with WithName, or "".
 func (s *Signal[T]) Name() string {
-	if s.name == nil {
+	if s.meta == nil {
 		return ""
 	}
-	return *s.name
+	return s.meta.name
 }
