@@ -80,15 +80,9 @@ func (c *natsCounters) logStatus(ctx context.Context, stdout io.Writer) *signals
 		}
 		return worst
 	}, signals.WithName[natsig.State]("nats status"))
-	first := true
-	return signals.NewEffect(func(t *signals.Tracker) {
-		st := status.Get(t)
-		if first { // connected: openNATS said so
-			first = false
-			return
-		}
-		fmt.Fprintf(stdout, "nats: %v\n", st)
-	}, signals.WithContext(ctx), signals.WithEffectName("log nats status"))
+	// Watch skips the initial state (connected: openNATS said so).
+	return signals.Watch[natsig.State](status, func(st, _ natsig.State) { fmt.Fprintf(stdout, "nats: %v\n", st) },
+		signals.WatchEffect(signals.WithContext(ctx), signals.WithEffectName("log nats status")))
 }
 
 func (c *natsCounters) close() {
