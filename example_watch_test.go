@@ -40,7 +40,9 @@ func ExampleWatch_options() {
 
 func ExampleWaitFor() {
 	jobs := signals.New(3)
+	worker := make(chan struct{})
 	go func() {
+		defer close(worker)
 		for range 3 {
 			time.Sleep(time.Millisecond)
 			jobs.Update(func(n int) int { return n - 1 })
@@ -50,12 +52,16 @@ func ExampleWaitFor() {
 	defer cancel()
 	left, err := signals.WaitFor(ctx, jobs, func(n int) bool { return n == 0 })
 	fmt.Println(left, err)
+	<-worker
 	// Output: 0 <nil>
 }
 
 func ExampleValues() {
 	progress := signals.New(0)
+	worker := make(chan struct{})
+	defer func() { <-worker }()
 	go func() {
+		defer close(worker)
 		for i := 1; i <= 100; i++ {
 			progress.Set(i)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -146,11 +147,13 @@ func TestWaitFor(t *testing.T) {
 	assert.Equal(t, 0, v, "already true: returns at once")
 
 	withDeadline(t, 10*time.Second, func() {
-		go func() {
+		var wg sync.WaitGroup
+		defer wg.Wait() // leave no writer behind for the next test
+		wg.Go(func() {
 			for range 100 {
 				s.Update(func(v int) int { return v + 1 })
 			}
-		}()
+		})
 		v, err := signals.WaitFor(context.Background(), s, func(v int) bool { return v >= 50 })
 		require.NoError(t, err)
 		assert.GreaterOrEqual(t, v, 50)
@@ -206,14 +209,16 @@ func TestValues(t *testing.T) {
 	var observed atomic.Int32
 	s := signals.New(0, signals.WithObserved[int](func() { observed.Add(1) }, func() { observed.Add(-1) }))
 	withDeadline(t, 10*time.Second, func() {
-		go func() {
+		var wg sync.WaitGroup
+		defer wg.Wait() // leave no writer behind for the next test
+		wg.Go(func() {
 			for i := range 1000 {
 				s.Set(i + 1)
 				if i%10 == 0 {
 					time.Sleep(100 * time.Microsecond)
 				}
 			}
-		}()
+		})
 		var got []int
 		for v := range signals.Values(context.Background(), s) {
 			assert.Equal(t, int32(1), observed.Load(), "observed while the loop runs")
@@ -234,12 +239,14 @@ func TestValuesContextAndPanic(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	withDeadline(t, 10*time.Second, func() {
 		n := 0
+		var wg sync.WaitGroup
 		for v := range signals.Values(ctx, s) {
 			n++
 			if v == 0 {
-				go func() { s.Set(1); cancel() }()
+				wg.Go(func() { s.Set(1); cancel() })
 			}
 		}
+		wg.Wait()
 		assert.GreaterOrEqual(t, n, 1)
 		assert.Equal(t, int32(0), observed.Load())
 
