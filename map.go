@@ -327,10 +327,11 @@ func (m *Map[K, V]) All(t *Tracker) iter.Seq2[K, V] {
 // moved to the present all the same. The first call of Changes on a Map
 // starts its log, so it always returns ok == false.
 //
-// Keep the cursor in the computation's previous value (NewComputedFrom),
-// not in a variable it shares with its other runs: a run may be stopped and
-// started again, and must then start from the same cursor. Changes(t, nil)
-// panics.
+// Keep the cursor in the computation's previous value (NewComputedFrom,
+// whose prev is the latest run's result even when an equality kept an older
+// value for readers), not in a variable it shares with its other runs: a
+// run may be stopped and started again, and must then start from the same
+// cursor. Changes(t, nil) panics.
 func (m *Map[K, V]) Changes(t *Tracker, c *Cursor) (keys []K, ok bool) {
 	if c == nil {
 		panic("signals: Map.Changes called with a nil *Cursor")

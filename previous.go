@@ -3,41 +3,49 @@ package signals
 import "github.com/gosignals/signals/internal/core"
 
 // NewComputedFrom is NewComputed for incremental results: fn also receives
-// the value the computed holds, prev, to build the next value from (like
-// alien-signals' computed(previous => ...), or Vue's computed with its
+// what it returned in its previous run, prev, to build the next value from
+// (like alien-signals' computed(previous => ...), or Vue's computed with its
 // previous value). ok is false, and prev the zero value, on the first run
 // and after a run that panicked.
 //
-// prev is the value readers currently get: after a run whose result was
-// equal to it (WithEqual), it is that older, equal value. fn must not modify
-// prev or anything it shares with the new value in place: a run may be
-// stopped and started again (see NewComputed), and prev must then be what it
-// was. Build a new value instead (copying a small part and sharing the rest
-// unchanged is fine). Otherwise NewComputedFrom behaves as NewComputed.
-// NewComputedFrom(nil) panics.
+// prev is fn's latest result even when the computed's equality (WithEqual)
+// judged it equal to the value it held, and kept that older value for its
+// readers: state carried in the value, such as a Map's Cursor, moves on
+// while readers are not disturbed by runs that changed nothing they see.
+//
+// fn must not modify prev or anything it shares with the new value in
+// place: a run may be stopped and started again (see NewComputed), and prev
+// must then be what it was. Build a new value instead (copying a small part
+// and sharing the rest unchanged is fine). Otherwise NewComputedFrom
+// behaves as NewComputed. NewComputedFrom(nil) panics.
 func NewComputedFrom[T any](fn func(t *Tracker, prev T, ok bool) T, opts ...Option[T]) *Computed[T] {
 	if fn == nil {
 		panic("signals: NewComputedFrom called with a nil function")
 	}
 	var c *Computed[T]
+	// last is fn's latest result. Only c's runs touch it, and they never
+	// overlap: a run is claimed and settled under the package lock. A run
+	// stopped to be started again does not get here (it unwinds fn), and
+	// one that panicked leaves c without a value, so ok is false next time.
+	var last T
 	c = NewComputed(func(t *Tracker) T {
-		prev, ok := c.held()
-		return fn(t, prev, ok)
+		prev, ok := last, c.hasValue()
+		if !ok {
+			var zero T
+			prev = zero
+		}
+		last = fn(t, prev, ok)
+		return last
 	}, opts...)
 	return c
 }
 
-// held returns the value c holds and whether it holds one (not a panic).
-// Called by c's own run, which no other run of c overlaps.
-func (c *Computed[T]) held() (T, bool) {
+// hasValue reports whether c holds a value (not a panic).
+func (c *Computed[T]) hasValue() bool {
 	core.Lock()
-	v, ok := c.value, c.sub.HasValue()
+	ok := c.sub.HasValue()
 	core.Unlock()
-	if !ok {
-		var zero T
-		return zero, false
-	}
-	return v, true
+	return ok
 }
 
 // NewEffectFrom is NewEffect for effects that carry state from one run to

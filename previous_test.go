@@ -43,21 +43,25 @@ func TestComputedFromSeesItsPreviousValue(t *testing.T) {
 	assert.Equal(t, []call{{0, false}, {3, true}, {3, true}, {7, true}, {0, false}}, calls)
 }
 
-func TestComputedFromPrevIsTheHeldValue(t *testing.T) {
-	// With a coarse equality, the computed keeps an older equal value;
-	// prev is what readers get, that older value.
+func TestComputedFromPrevIsTheLatestResult(t *testing.T) {
+	// With a coarse equality, the computed keeps an older equal value for
+	// its readers; prev is still what fn returned last, so that state in
+	// the value moves on.
 	s := signals.New(10)
 	var prevs []int
 	c := signals.NewComputedFrom(func(tr *signals.Tracker, prev int, ok bool) int {
 		prevs = append(prevs, prev)
 		return s.Get(tr)
 	}, signals.WithEqual(func(a, b int) bool { return a/10 == b/10 }))
-	c.Peek()
+	runs := 0
+	e := signals.NewEffect(func(tr *signals.Tracker) { runs++; c.Get(tr) })
+	defer e.Stop()
 	s.Set(11)
-	assert.Equal(t, 10, c.Peek())
+	assert.Equal(t, 10, c.Peek(), "readers keep the older, equal value")
+	assert.Equal(t, 1, runs, "and are not disturbed")
 	s.Set(25)
 	assert.Equal(t, 25, c.Peek())
-	assert.Equal(t, []int{0, 10, 10}, prevs)
+	assert.Equal(t, []int{0, 10, 11}, prevs)
 }
 
 func TestComputedFromUnderConcurrentWrites(t *testing.T) {
