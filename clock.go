@@ -46,13 +46,28 @@ func NewClock(d time.Duration, opts ...Option[time.Time]) *Clock {
 // Get returns the time of the latest tick and, if t is not nil, records the
 // clock as a dependency of t's computation: the clock starts ticking when
 // that makes an effect depend on it.
-func (c *Clock) Get(t *Tracker) time.Time { return c.sig.Get(t) }
+func (c *Clock) Get(t *Tracker) time.Time {
+	if c == nil {
+		panic("signals: Clock.Get called on a nil *Clock")
+	}
+	return c.sig.Get(t)
+}
 
 // Peek returns the time of the latest tick without recording a dependency.
-func (c *Clock) Peek() time.Time { return c.sig.Peek() }
+func (c *Clock) Peek() time.Time {
+	if c == nil {
+		panic("signals: Clock.Peek called on a nil *Clock")
+	}
+	return c.sig.Peek()
+}
 
 // Period returns d, the time between two ticks.
-func (c *Clock) Period() time.Duration { return c.d }
+func (c *Clock) Period() time.Duration {
+	if c == nil {
+		panic("signals: Clock.Period called on a nil *Clock")
+	}
+	return c.d
+}
 
 // A Clock is a Node: Inspect and Graph show it as the signal it is.
 func (c *Clock) coreNode() *core.Node { return &c.sig.node }

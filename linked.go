@@ -83,14 +83,27 @@ func NewLinked[T any](fn func(t *Tracker, prev T, ok bool) T, opts ...Option[T])
 // Get returns the current value, computing it first if needed, and, if t is
 // not nil, records the Linked as a dependency of t's computation. If fn
 // panicked, Get raises the same panic value.
-func (l *Linked[T]) Get(t *Tracker) T { return l.out.Get(t) }
+func (l *Linked[T]) Get(t *Tracker) T {
+	if l == nil {
+		panic("signals: Linked.Get called on a nil *Linked")
+	}
+	return l.out.Get(t)
+}
 
 // Peek returns the current value without recording a dependency.
-func (l *Linked[T]) Peek() T { return l.out.Peek() }
+func (l *Linked[T]) Peek() T {
+	if l == nil {
+		panic("signals: Linked.Peek called on a nil *Linked")
+	}
+	return l.out.Peek()
+}
 
 // Set stores value until fn next runs. Like a signal's Set, a value equal
 // to the current one changes nothing.
 func (l *Linked[T]) Set(value T) {
+	if l == nil {
+		panic("signals: Linked.Set called on a nil *Linked")
+	}
 	l.Update(func(T) T { return value })
 }
 
@@ -100,6 +113,9 @@ func (l *Linked[T]) Set(value T) {
 // more than once, so it must be pure. If the Linked's function runs again
 // meanwhile, its new result wins. Update(nil) panics.
 func (l *Linked[T]) Update(fn func(T) T) {
+	if l == nil {
+		panic("signals: Linked.Update called on a nil *Linked")
+	}
 	if fn == nil {
 		panic("signals: Linked.Update called with a nil function")
 	}
@@ -130,7 +146,12 @@ func (l *Linked[T]) Update(fn func(T) T) {
 }
 
 // Name returns the name given with WithName, or "".
-func (l *Linked[T]) Name() string { return l.out.Name() }
+func (l *Linked[T]) Name() string {
+	if l == nil {
+		panic("signals: Linked.Name called on a nil *Linked")
+	}
+	return l.out.Name()
+}
 
 // A Linked is a Node: Inspect and Graph show the computed that holds its
 // value.

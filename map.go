@@ -214,6 +214,9 @@ func NewMap[K comparable, V any](opts ...MapOption) *Map[K, V] {
 // not nil, makes t's computation depend on k: it runs again after a write
 // that changes k's value or presence, and only then.
 func (m *Map[K, V]) Get(t *Tracker, k K) (V, bool) {
+	if m == nil {
+		panic("signals: Map.Get called on a nil *Map")
+	}
 	for {
 		m.mu.RLock()
 		n := m.nodes[k]
@@ -236,6 +239,9 @@ func (m *Map[K, V]) Get(t *Tracker, k K) (V, bool) {
 // Set stores v under k. If k is present with a value equal to v, nothing
 // happens.
 func (m *Map[K, V]) Set(k K, v V) {
+	if m == nil {
+		panic("signals: Map.Set called on a nil *Map")
+	}
 	m.write(k, true, func(old mapSlot[V]) (mapSlot[V], bool) {
 		if old.ok && m.equal != nil && m.equal(old.v, v) {
 			return old, false
@@ -251,6 +257,9 @@ func (m *Map[K, V]) Set(k K, v V) {
 // race, so it must be pure; it may read the map. If the result equals the
 // current value, nothing happens. Update(k, nil) panics.
 func (m *Map[K, V]) Update(k K, fn func(old V, ok bool) V) {
+	if m == nil {
+		panic("signals: Map.Update called on a nil *Map")
+	}
 	if fn == nil {
 		panic("signals: Map.Update called with a nil function")
 	}
@@ -265,6 +274,9 @@ func (m *Map[K, V]) Update(k K, fn func(old V, ok bool) V) {
 
 // Delete removes k. If k is absent, nothing happens.
 func (m *Map[K, V]) Delete(k K) {
+	if m == nil {
+		panic("signals: Map.Delete called on a nil *Map")
+	}
 	m.write(k, false, func(old mapSlot[V]) (mapSlot[V], bool) {
 		if !old.ok {
 			return old, false
@@ -276,12 +288,20 @@ func (m *Map[K, V]) Delete(k K) {
 // Len returns the number of keys present and, if t is not nil, makes t's
 // computation depend on which keys are present: it runs again when a key
 // is added or removed, not when a value changes.
-func (m *Map[K, V]) Len(t *Tracker) int { return m.members.Get(t).n }
+func (m *Map[K, V]) Len(t *Tracker) int {
+	if m == nil {
+		panic("signals: Map.Len called on a nil *Map")
+	}
+	return m.members.Get(t).n
+}
 
 // Keys returns the keys present, in no particular order, and, if t is not
 // nil, makes t's computation depend on which keys are present (as Len). The
 // keys are those of one moment, taken when Keys is called.
 func (m *Map[K, V]) Keys(t *Tracker) iter.Seq[K] {
+	if m == nil {
+		panic("signals: Map.Keys called on a nil *Map")
+	}
 	nodes := m.snapshot(t, true)
 	return func(yield func(K) bool) {
 		for _, n := range nodes {
@@ -300,6 +320,9 @@ func (m *Map[K, V]) Keys(t *Tracker) iter.Seq[K] {
 // from before and after a write. Range over it within the function that
 // received t.
 func (m *Map[K, V]) All(t *Tracker) iter.Seq2[K, V] {
+	if m == nil {
+		panic("signals: Map.All called on a nil *Map")
+	}
 	nodes := m.snapshot(t, false)
 	ut := t.Untracked()
 	return func(yield func(K, V) bool) {
@@ -333,6 +356,9 @@ func (m *Map[K, V]) All(t *Tracker) iter.Seq2[K, V] {
 // run may be stopped and started again, and must then start from the same
 // cursor. Changes(t, nil) panics.
 func (m *Map[K, V]) Changes(t *Tracker, c *Cursor) (keys []K, ok bool) {
+	if m == nil {
+		panic("signals: Map.Changes called on a nil *Map")
+	}
 	if c == nil {
 		panic("signals: Map.Changes called with a nil *Cursor")
 	}

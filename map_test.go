@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -581,4 +582,38 @@ func TestMapWritesRacingDrops(t *testing.T) {
 	// hundreds of times here.
 	t.Logf("at most %d runs of one iteration's effect (2 needed)", maxRuns.Load())
 	assert.LessOrEqual(t, maxRuns.Load(), uint64(10), "an effect kept chasing dropped nodes")
+}
+
+func TestNilReceiversNameTheirType(t *testing.T) {
+	var m *signals.Map[string, int]
+	var c *signals.Clock
+	var l *signals.Linked[int]
+	var cur signals.Cursor
+	for name, call := range map[string]func(){
+		"Map.Get":      func() { m.Get(nil, "a") },
+		"Map.Set":      func() { m.Set("a", 1) },
+		"Map.Update":   func() { m.Update("a", func(int, bool) int { return 0 }) },
+		"Map.Delete":   func() { m.Delete("a") },
+		"Map.Len":      func() { m.Len(nil) },
+		"Map.Keys":     func() { m.Keys(nil) },
+		"Map.All":      func() { m.All(nil) },
+		"Map.Changes":  func() { m.Changes(nil, &cur) },
+		"Clock.Get":    func() { c.Get(nil) },
+		"Clock.Peek":   func() { c.Peek() },
+		"Clock.Period": func() { c.Period() },
+		"Linked.Get":   func() { l.Get(nil) },
+		"Linked.Peek":  func() { l.Peek() },
+		"Linked.Set":   func() { l.Set(1) },
+		"Linked.Update": func() {
+			l.Update(func(v int) int { return v })
+		},
+		"Linked.Name": func() { l.Name() },
+	} {
+		typ := name[:strings.IndexByte(name, '.')]
+		assert.PanicsWithValue(t, "signals: "+name+" called on a nil *"+typ, call)
+	}
+	// Nothing was left locked.
+	s := signals.New(1)
+	s.Set(2)
+	assert.Equal(t, 2, s.Peek())
 }
