@@ -50,6 +50,16 @@
 // two rounds (at least a millisecond) and carries on if something they
 // read was written meanwhile, which only another goroutine can do.
 //
+// # Beyond single values
+//
+// A [Map] holds keyed values that computations depend on key by key, with
+// a change log ([Map.Changes]) for results maintained from what changed.
+// [NewComputedFrom] and [NewEffectFrom] hand a function its previous
+// result; [NewLinked] is a writable derived value. [Watch], [WaitFor] and
+// [Values] react to changes from outside the graph. [WithObserved] runs
+// hooks when a node gains its first live observer and loses its last, and
+// [NewClock] is a time signal that ticks only while observed.
+//
 // # Panics and cycles
 //
 // A compute function's panic is cached: every reader gets the same panic
