@@ -27,7 +27,7 @@ import (
 // the map), or while the change log still mentions it. Other nodes, made
 // by tracked reads of absent keys and left behind by deletions, are
 // dropped in sweeps whose cost is amortized over the writes and reads that
-// made them, so a Map holds at most a few times more nodes than that. A
+// made them, so a Map holds at most about twice as many nodes as that. A
 // dropped node is written once more, so that computations that depended on
 // it (without being live) run again and look the key up afresh. Rarely, an
 // effect that has just started to depend on an absent key on one goroutine
@@ -456,7 +456,7 @@ func (m *Map[K, V]) record(n *mapNode[K, V]) {
 	}
 	n.lastSeq = m.seq
 	m.ver.Set(m.seq)
-	if m.idle > m.sweepAt || (m.sweepSeq != 0 && m.seq >= m.sweepSeq) {
+	if m.idle > m.sweepAt || (m.sweepSeq != 0 && m.seq >= m.sweepSeq && m.idle > m.sweepMin) {
 		m.sweep()
 	}
 }
@@ -571,10 +571,11 @@ func (m *Map[K, V]) sweep() {
 			m.idle--
 		}
 	}
-	// Amortized: the next sweep comes after the idle nodes doubled, or
-	// once the log has moved past all those kept for it.
+	// Amortized: a sweep visits every node, so the next one comes after
+	// the idle nodes doubled and grew to a quarter of all nodes, or once
+	// the log has moved past all those kept for it.
 	m.sweepGen++
-	m.sweepAt = max(m.sweepMin, 2*m.idle)
+	m.sweepAt = max(m.sweepMin, 2*m.idle, len(m.nodes)/4)
 	m.sweepSeq = 0
 	if kept != 0 {
 		m.sweepSeq = kept + size
