@@ -238,11 +238,6 @@ func (o *keyObserver) get() (int, slotOf) {
 	return o.runs, o.last
 }
 
-type mirrorState struct {
-	cur  signals.Cursor
-	view map[int]int
-}
-
 // mapWorld runs a program against a Map and its observers.
 type mapWorld struct {
 	prog  mapProgram
@@ -304,23 +299,7 @@ func newMapWorld(p mapProgram) *mapWorld {
 		w.lastSum = s
 		w.mu.Unlock()
 	}))
-	mirror := signals.NewComputedFrom(func(t *signals.Tracker, prev mirrorState, _ bool) mirrorState {
-		next := mirrorState{cur: prev.cur}
-		keys, ok := m.Changes(t, &next.cur)
-		if !ok {
-			next.view = collect(m.All(t))
-			return next
-		}
-		next.view = maps.Clone(prev.view)
-		for _, k := range keys {
-			if v, present := m.Get(t.Untracked(), k); present {
-				next.view[k] = v
-			} else {
-				delete(next.view, k)
-			}
-		}
-		return next
-	})
+	mirror := changesMirror(m)
 	w.effects = append(w.effects, signals.NewEffect(func(t *signals.Tracker) {
 		v := mirror.Get(t).view
 		w.mu.Lock()

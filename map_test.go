@@ -175,37 +175,40 @@ func TestMapChanges(t *testing.T) {
 	assert.PanicsWithValue(t, "signals: Map.Changes called with a nil *Cursor", func() { m.Changes(nil, nil) })
 }
 
-// topN keeps the n largest values of a map by delta, as the trending
-// example does: a key that dropped out of a full scan's top can only come
-// back through Changes.
-type topState struct {
-	cur    signals.Cursor
-	top    map[string]int
-	rescan int
+// mirror is a copy of a map kept up to date through Changes: what a
+// computation that follows a map's changes looks like.
+type mirror[K comparable, V any] struct {
+	cur   signals.Cursor
+	view  map[K]V
+	scans int // full scans, when Changes could not tell
+	runs  int
 }
 
-func TestMapChangesInAComputed(t *testing.T) {
-	m := signals.NewMap[string, int](signals.MapLogSize(8))
-	runs := 0
-	mirror := signals.NewComputedFrom(func(tr *signals.Tracker, prev topState, ok bool) topState {
-		runs++
-		next := topState{cur: prev.cur, rescan: prev.rescan}
-		keys, ok := m.Changes(tr, &next.cur)
+// changesMirror returns a computed holding a mirror of m.
+func changesMirror[K comparable, V any](m *signals.Map[K, V]) *signals.Computed[mirror[K, V]] {
+	return signals.NewComputedFrom(func(t *signals.Tracker, prev mirror[K, V], _ bool) mirror[K, V] {
+		next := mirror[K, V]{cur: prev.cur, scans: prev.scans, runs: prev.runs + 1}
+		keys, ok := m.Changes(t, &next.cur)
 		if !ok {
-			next.rescan++
-			next.top = collect(m.All(tr))
+			next.scans++
+			next.view = collect(m.All(t))
 			return next
 		}
-		next.top = maps.Clone(prev.top)
+		next.view = maps.Clone(prev.view)
 		for _, k := range keys {
-			if v, present := m.Get(tr.Untracked(), k); present {
-				next.top[k] = v
+			if v, present := m.Get(t.Untracked(), k); present {
+				next.view[k] = v
 			} else {
-				delete(next.top, k)
+				delete(next.view, k)
 			}
 		}
 		return next
 	})
+}
+
+func TestMapChangesInAComputed(t *testing.T) {
+	m := signals.NewMap[string, int](signals.MapLogSize(8))
+	mirror := changesMirror(m)
 	e := signals.NewEffect(func(tr *signals.Tracker) { mirror.Get(tr) })
 	defer e.Stop()
 	for i := range 20 {
@@ -215,8 +218,8 @@ func TestMapChangesInAComputed(t *testing.T) {
 		}
 	}
 	st := mirror.Peek()
-	assert.Equal(t, collect(m.All(nil)), st.top)
-	assert.Equal(t, 1, st.rescan, "only the first run scans")
+	assert.Equal(t, collect(m.All(nil)), st.view)
+	assert.Equal(t, 1, st.scans, "only the first run scans")
 
 	signals.Batch(func() {
 		for i := range 9 { // more than the log holds, in one batch
@@ -224,8 +227,8 @@ func TestMapChangesInAComputed(t *testing.T) {
 		}
 	})
 	st = mirror.Peek()
-	assert.Equal(t, collect(m.All(nil)), st.top)
-	assert.Equal(t, 2, st.rescan, "fell behind: one more scan")
+	assert.Equal(t, collect(m.All(nil)), st.view)
+	assert.Equal(t, 2, st.scans, "fell behind: one more scan")
 }
 
 func TestMapEqualAndOptions(t *testing.T) {
@@ -394,34 +397,14 @@ func TestMapConcurrentMixed(t *testing.T) {
 	// Writers, readers, observers created and stopped, Changes consumers:
 	// at the end every view agrees with the final contents.
 	m := signals.NewMap[int, int](signals.MapLogSize(64))
-	mirror := signals.NewComputedFrom(func(tr *signals.Tracker, prev topState, ok bool) topState {
-		next := topState{cur: prev.cur, rescan: prev.rescan}
-		keys, ok := m.Changes(tr, &next.cur)
-		if !ok {
-			next.rescan++
-			next.top = map[string]int{}
-			for k, v := range m.All(tr) {
-				next.top[fmt.Sprint(k)] = v
-			}
-			return next
-		}
-		next.top = maps.Clone(prev.top)
-		for _, k := range keys {
-			if v, present := m.Get(tr.Untracked(), k); present {
-				next.top[fmt.Sprint(k)] = v
-			} else {
-				delete(next.top, fmt.Sprint(k))
-			}
-		}
-		return next
-	})
+	mirror := changesMirror(m)
 	var lastLen atomic.Int64
 	eLen := signals.NewEffect(func(tr *signals.Tracker) { lastLen.Store(int64(m.Len(tr))) })
 	defer eLen.Stop()
 	var mu sync.Mutex
-	lastMirror := map[string]int{}
+	lastMirror := map[int]int{}
 	eMirror := signals.NewEffect(func(tr *signals.Tracker) {
-		top := mirror.Get(tr).top
+		top := mirror.Get(tr).view
 		mu.Lock()
 		lastMirror = top
 		mu.Unlock()
@@ -452,13 +435,10 @@ func TestMapConcurrentMixed(t *testing.T) {
 			}
 		})
 	})
-	final := map[string]int{}
-	for k, v := range m.All(nil) {
-		final[fmt.Sprint(k)] = v
-	}
+	final := collect(m.All(nil))
 	for k := range 40 {
 		v, ok := m.Get(nil, k)
-		fv, fok := final[fmt.Sprint(k)]
+		fv, fok := final[k]
 		assert.Equal(t, fok, ok)
 		assert.Equal(t, fv, v)
 	}
