@@ -677,8 +677,8 @@ func (w *mapWorld) runConcurrent() string {
 }
 
 func TestMapPropertyModel(t *testing.T) {
-	params := propertyParams(t, 300)
-	params.MaxSize = 120 // bytes per program
+	params := propertyParams(t, 600)
+	params.MaxSize = 200 // bytes per program
 	props := gopter.NewProperties(params)
 	props.Property("Map agrees with a Go map after every operation", prop.ForAll(
 		func(data []byte) string { return runMapProgram(decodeMapProgram(data, false)) },
@@ -688,8 +688,8 @@ func TestMapPropertyModel(t *testing.T) {
 }
 
 func TestMapPropertyConcurrent(t *testing.T) {
-	params := propertyParams(t, 60)
-	params.MaxSize = 200
+	params := propertyParams(t, 150)
+	params.MaxSize = 300
 	props := gopter.NewProperties(params)
 	props.Property("after concurrent operations every view of a Map agrees with its contents", prop.ForAll(
 		func(data []byte) string { return runMapProgram(decodeMapProgram(data, true)) },
