@@ -14,6 +14,8 @@ type Computed[T any] struct {
 	cell  cell[T]
 	next  T // result of the run in progress, until committed
 	equal func(a, b T) bool
+	// observed is the WithObserved hook, or nil.
+	observed func(on bool)
 }
 
 // NewComputed returns a computed whose value is fn's result. fn must be pure:
@@ -35,6 +37,10 @@ func NewComputed[T any](fn func(t *Tracker) T, opts ...Option[T]) *Computed[T] {
 	c.sub.Name = o.name
 	var zero T
 	c.cell.store(zero, flags != 0)
+	if o.observed != nil {
+		c.observed = o.observed
+		c.sub.Node.Watch()
+	}
 	return c
 }
 

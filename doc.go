@@ -50,6 +50,16 @@
 // two rounds (at least a millisecond) and carries on if something they
 // read was written meanwhile, which only another goroutine can do.
 //
+// # Beyond single values
+//
+// A [Map] holds keyed values that computations depend on key by key, with
+// a change log ([Map.Changes]) for results maintained from what changed.
+// [NewComputedFrom] and [NewEffectFrom] hand a function its previous
+// result; [NewLinked] is a writable derived value. [Watch], [WaitFor] and
+// [Values] react to changes from outside the graph. [WithObserved] runs
+// hooks when a node gains its first live observer and loses its last, and
+// [NewClock] is a time signal that ticks only while observed.
+//
 // # Panics and cycles
 //
 // A compute function's panic is cached: every reader gets the same panic
@@ -142,9 +152,10 @@
 // changed the function is stopped (by a panic that this package recovers,
 // even if the function recovers it first) and run again. After two such
 // restarts a computation holds back the writers of its own graph for each
-// further attempt, a little longer each time, so that it completes under any
-// stream of writes; after eight it panics with ErrCycle, which is what a
-// compute function that reads a signal, writes it and reads it again gets.
+// further attempt, for as long as it makes progress, so that it completes
+// under any stream of writes; after eight such attempts it panics with
+// ErrCycle, which is what a compute function that reads a signal, writes it
+// and reads it again gets.
 // Compute functions must therefore be pure.
 //
 // The call that writes runs the effects its write made due, on its own

@@ -11,6 +11,7 @@ type options[T any] struct {
 	equal     func(a, b T) bool
 	userEqual bool
 	name      string
+	observed  func(on bool) // WithObserved
 }
 
 // WithEqual replaces the default equality, which is == where T is comparable

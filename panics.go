@@ -9,13 +9,18 @@ import (
 
 // PanicInfo describes a panic that no caller could receive: one raised by an
 // effect run by a Scheduler on a goroutine of its own, by a cleanup run
-// when an effect's context ended, or by what a scope stopped when its
-// context ended (then Effect is "").
+// when an effect's context ended, by what a scope stopped when its context
+// ended (then Effect is ""), or by a WithObserved hook.
 type PanicInfo struct {
-	// Effect is the effect's name (WithEffectName), or "".
+	// Effect is the effect's name (WithEffectName), or "". For a panic of
+	// an observation hook (Hook is not ""), it is the name (WithName) of
+	// the signal or computed whose hook panicked.
 	Effect string
-	// Value is what the effect panicked with.
+	// Value is what the effect or hook panicked with.
 	Value any
+	// Hook is "onFirst" or "onLast" for a panic of a WithObserved hook,
+	// "" for an effect's panic.
+	Hook string
 }
 
 var panicHandler atomic.Pointer[func(PanicInfo)]
@@ -59,6 +64,10 @@ func init() {
 }
 
 func logPanic(info PanicInfo) {
+	if info.Hook != "" {
+		slog.Error("signals: observation hook panicked", "node", info.Effect, "hook", info.Hook, "panic", info.Value)
+		return
+	}
 	slog.Error("signals: effect panicked", "effect", info.Effect, "panic", info.Value)
 }
 

@@ -16,16 +16,22 @@ const (
 // *Signal panics.
 type Signal[T any] struct {
 	node  core.Node
-	name  *string // a pointer keeps the struct small; see signalHead
+	meta  *signalMeta // a pointer keeps the struct small; see signalHead
 	cell  cell[T]
 	equal func(a, b T) bool // nil: never equal
 }
 
 // signalHead is the part of every Signal[T] whose layout does not depend on
-// T, so that code holding only the *core.Node can read the name.
+// T, so that code holding only the *core.Node can read the name and hooks.
 type signalHead struct {
 	node core.Node
-	name *string
+	meta *signalMeta
+}
+
+// signalMeta holds a signal's rarely used options.
+type signalMeta struct {
+	name     string
+	observed func(on bool) // WithObserved, or nil
 }
 
 // New returns a signal holding value.
@@ -37,9 +43,11 @@ func New[T any](value T, opts ...Option[T]) *Signal[T] {
 	if info.inline {
 		s.node.SetUserFlags(flagInline)
 	}
-	if o.name != "" {
-		name := o.name
-		s.name = &name
+	if o.name != "" || o.observed != nil {
+		s.meta = &signalMeta{name: o.name, observed: o.observed}
+	}
+	if o.observed != nil {
+		s.node.Watch()
 	}
 	if o.userEqual {
 		s.node.SetUserFlags(flagUserEqual)
@@ -143,8 +151,8 @@ func (s *Signal[T]) Name() string {
 	if s == nil {
 		panic("signals: Name called on a nil *Signal")
 	}
-	if s.name == nil {
+	if s.meta == nil {
 		return ""
 	}
-	return *s.name
+	return s.meta.name
 }

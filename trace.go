@@ -80,8 +80,8 @@ func SetTracer(t Tracer) (previous Tracer) {
 
 // signalName reads the name of the signal n heads.
 func signalName(n *core.Node) string {
-	if p := (*signalHead)(unsafe.Pointer(n)).name; p != nil {
-		return *p
+	if m := (*signalHead)(unsafe.Pointer(n)).meta; m != nil {
+		return m.name
 	}
 	return ""
 }

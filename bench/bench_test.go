@@ -27,7 +27,7 @@ func benchWorkload(b *testing.B, w *Workload) {
 	switch w.Kind {
 	case KindIter:
 		benchIter(b, w)
-	case KindCellx:
+	case KindCellx, KindFanIn:
 		benchCellx(b, w)
 	case KindDynamic:
 		benchDynamic(b, w)
@@ -53,8 +53,10 @@ func report(b *testing.B, w *Workload, total Counts) {
 	}
 	b.ReportMetric(float64(total.Computed)/float64(ops), "computed/op")
 	b.ReportMetric(float64(total.Effects)/float64(ops), "effects/op")
-	writes := float64(w.Writes) * float64(steps) * float64(ops)
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/writes, "ns/write")
+	if w.Writes > 0 {
+		writes := float64(w.Writes) * float64(steps) * float64(ops)
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/writes, "ns/write")
+	}
 }
 
 func benchIter(b *testing.B, w *Workload) {
@@ -72,8 +74,10 @@ func benchIter(b *testing.B, w *Workload) {
 	report(b, w, *g.Counts)
 }
 
+// cellxSample runs the Steps of one sample, each on a fresh graph (cellx
+// and the fan-in workloads).
 func cellxSample(b *testing.B, w *Workload, total *Counts) {
-	for range CellxUpdatesPerSample {
+	for range w.StepsPerSample() {
 		b.StopTimer()
 		g := w.Build()
 		*g.Counts = Counts{}
@@ -135,6 +139,11 @@ func BenchmarkDyn4x1000x12Dyn5(b *testing.B)      { benchDynamicConfig(b, 2) }
 func BenchmarkDyn25x1000x5(b *testing.B)          { benchDynamicConfig(b, 3) }
 func BenchmarkDyn3x5x500(b *testing.B)            { benchDynamicConfig(b, 4) }
 func BenchmarkDyn6x100x15Dyn50(b *testing.B)      { benchDynamicConfig(b, 5) }
+
+// The fan-in workloads of sBench (fanin.go): one op creates the effects,
+// runs the writes and disposes of the effects, on fresh sources.
+func BenchmarkCreate1000to1(b *testing.B) { benchWorkload(b, Create1000to1()) }
+func BenchmarkUpdate1000to1(b *testing.B) { benchWorkload(b, Update1000to1()) }
 
 var (
 	sinkSignal   *signals.Signal[int]

@@ -73,10 +73,10 @@ func (p Protocol) Measure(w *Workload) (*Result, error) {
 			_, err := sample()
 			return err
 		}
-	case KindCellx:
+	case KindCellx, KindFanIn: // a fresh graph per Step
 		sample = func() (time.Duration, error) {
 			var total time.Duration
-			for range CellxUpdatesPerSample {
+			for range w.StepsPerSample() {
 				g := w.Build()
 				*g.Counts = Counts{}
 				runtime.GC()

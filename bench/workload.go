@@ -20,6 +20,9 @@
 //     A timed sample is 10 updates on 10 fresh graphs, build untimed.
 //   - KindDynamic: run(), that is Iterations source writes and the final
 //     sum. A timed sample is one Step.
+//   - KindFanIn (sBench's create1000to1 and update1000to1, see fanin.go):
+//     creating the effects, the writes, and disposing of the effects, on
+//     freshly built sources. A timed sample is one Step on a fresh graph.
 package bench
 
 import (
@@ -34,6 +37,7 @@ const (
 	KindIter Kind = iota
 	KindCellx
 	KindDynamic
+	KindFanIn
 )
 
 func (k Kind) String() string {
@@ -44,6 +48,8 @@ func (k Kind) String() string {
 		return "cellx"
 	case KindDynamic:
 		return "dynamic"
+	case KindFanIn:
+		return "fan-in"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -121,7 +127,8 @@ const (
 	CellxUpdatesPerSample = 10
 )
 
-// Workloads returns every workload of WORKLOADS.md, in its order.
+// Workloads returns every workload of WORKLOADS.md, in its order, then the
+// fan-in workloads of sBench (fanin.go).
 func Workloads() []*Workload {
 	ws := []*Workload{
 		AvoidablePropagation(),
@@ -139,7 +146,7 @@ func Workloads() []*Workload {
 	for _, c := range DynamicConfigs() {
 		ws = append(ws, Dynamic(c))
 	}
-	return ws
+	return append(ws, Create1000to1(), Update1000to1())
 }
 
 // Lookup returns the workload with the given name, or nil.

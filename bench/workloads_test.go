@@ -30,8 +30,8 @@ func TestPseudoRandom(t *testing.T) {
 
 func TestRegistry(t *testing.T) {
 	ws := Workloads()
-	if len(ws) != 17 {
-		t.Fatalf("%d workloads, want 17", len(ws))
+	if len(ws) != 19 {
+		t.Fatalf("%d workloads, want 19", len(ws))
 	}
 	seen := map[string]bool{}
 	for _, w := range ws {
@@ -223,5 +223,35 @@ func TestGoIncrDiamond(t *testing.T) {
 			t.Fatalf("iter %d: %v", i, err)
 		}
 		checkCounts(t, fmt.Sprintf("iter %d", i), *g.Counts, w.StepCounts)
+	}
+}
+
+// TestFanIn verifies sBench's fan-in workloads on fresh sources: the sums
+// the effects saw and how often they ran; and that a check can fail.
+func TestFanIn(t *testing.T) {
+	for _, w := range []*Workload{Create1000to1(), Update1000to1()} {
+		t.Run(w.Name, func(t *testing.T) {
+			g := w.Build()
+			checkCounts(t, "build", *g.Counts, w.BuildCounts)
+			if err := g.Step(); err != nil {
+				t.Fatal(err)
+			}
+			checkCounts(t, "run", *g.Counts, w.StepCounts)
+			g.Dispose()
+		})
+	}
+	// The sources keep the writes of a run: on them, a second run makes
+	// all 400 writes count, and its counts differ from a fresh graph's.
+	w := Update1000to1()
+	g := w.Build()
+	if err := g.Step(); err != nil {
+		t.Fatal(err)
+	}
+	*g.Counts = Counts{}
+	if err := g.Step(); err != nil {
+		t.Fatal(err)
+	}
+	if *g.Counts == w.StepCounts {
+		t.Errorf("a second run on the same sources counted %v, as a fresh graph does", *g.Counts)
 	}
 }

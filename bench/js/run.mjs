@@ -1,8 +1,9 @@
 // The workloads of WORKLOADS.md (js-reactivity-benchmark: kairo, molBench,
-// cellx, dynamic graphs) on alien-signals, @preact/signals-core and
-// signal-polyfill, with the same checksums, reference counts and timing
-// protocol as the Go port in ../ (package bench). Prints JSON on stdout,
-// progress on stderr; cmd/compare reads it.
+// cellx, dynamic graphs), and sBench's fan-in workloads (see ../fanin.go),
+// on alien-signals, @preact/signals-core and signal-polyfill, with the same
+// checksums, reference counts and timing protocol as the Go port in ../
+// (package bench). Prints JSON on stdout, progress on stderr; cmd/compare
+// reads it.
 //
 //   node --expose-gc run.mjs [--samples 5] [--only REGEXP] [--libs alien,preact,tc39]
 
@@ -685,11 +686,89 @@ function dynamic([title, W, T, S, N, R, I, sum, count, effects, build]) {
   };
 }
 
+// --- fan-in (sBench.ts create1000to1 and update1000to1) --------------------
+// Sources built and read three times untimed; timed: creating the effects,
+// the writes (each in its own batch, so that every library flushes them
+// alike) and disposing of the effects. One step per sample, on fresh sources.
+
+const SBENCH_COUNT = 100000;
+const FAN_IN = 1000;
+
+function fanInSources(fw, count) {
+  const s = new Array(count);
+  for (let i = 0; i < count; i++) s[i] = fw.signal(i);
+  for (let i = 0; i < count; i++) {
+    s[i].read();
+    s[i].read();
+    s[i].read();
+  }
+  return s;
+}
+
+const fanIn = {
+  create1000to1: {
+    build: [0, 0], step: [0, SBENCH_COUNT / FAN_IN], writes: 0,
+    make(fw) {
+      const n = SBENCH_COUNT / FAN_IN;
+      const counts = { computed: 0, effects: 0 };
+      const sources = fanInSources(fw, SBENCH_COUNT);
+      return {
+        n: counts,
+        step() {
+          const sums = new Array(n).fill(0);
+          const disposers = [];
+          for (let j = 0; j < n; j++) {
+            const off = j * FAN_IN;
+            disposers.push(
+              fw.effect(() => {
+                counts.effects++;
+                let sum = 0;
+                for (let i = 0; i < FAN_IN; i++) sum += sources[off + i].read();
+                sums[j] = sum;
+              }),
+            );
+          }
+          for (const d of disposers) d();
+          let total = 0;
+          for (const s of sums) total += s;
+          check("sum of the effects' sums", total, (SBENCH_COUNT * (SBENCH_COUNT - 1)) / 2);
+        },
+        dispose() {},
+      };
+    },
+  },
+  update1000to1: {
+    build: [0, 0], step: [0, SBENCH_COUNT / 250], writes: SBENCH_COUNT / 250,
+    make(fw) {
+      const writes = SBENCH_COUNT / 250;
+      const counts = { computed: 0, effects: 0 };
+      const sources = fanInSources(fw, FAN_IN);
+      return {
+        n: counts,
+        step() {
+          let last = 0;
+          const dispose = fw.effect(() => {
+            counts.effects++;
+            let sum = 0;
+            for (let i = 0; i < FAN_IN; i++) sum += sources[i].read();
+            last = sum;
+          });
+          for (let i = 0; i < writes; i++) fw.batch(() => sources[0].write(i));
+          dispose();
+          check("the effect's last sum", last, (FAN_IN * (FAN_IN - 1)) / 2 + writes - 1);
+        },
+        dispose() {},
+      };
+    },
+  },
+};
+
 const workloads = [];
 for (const [name, w] of Object.entries(kairo)) workloads.push({ name, kind: "iter", ...w });
 workloads.push({ name: "cellx1000", ...cellx(1000) });
 workloads.push({ name: "cellx2500", ...cellx(2500) });
 for (const c of dynamicConfigs) workloads.push(dynamic(c));
+for (const [name, w] of Object.entries(fanIn)) workloads.push({ name, kind: "fanin", ...w });
 
 // ---------------------------------------------------------------------------
 // Protocol (WORKLOADS.md §2).
@@ -724,10 +803,12 @@ function measure(fw, w, nSamples) {
       for (let i = 0; i < 3; i++) g.step();
       sample();
     };
-  } else if (w.kind === "cellx") {
+  } else if (w.kind === "cellx" || w.kind === "fanin") {
+    // A fresh graph per step: 10 cellx updates, or one fan-in run.
+    const steps = w.kind === "cellx" ? CELLX_UPDATES : 1;
     sample = () => {
       let total = 0;
-      for (let i = 0; i < CELLX_UPDATES; i++) {
+      for (let i = 0; i < steps; i++) {
         const g = w.make(fw);
         g.n.computed = g.n.effects = 0;
         gc();

@@ -258,15 +258,9 @@ func addArtifact[S any](s *server, path, contentType string, source signals.Read
 	}, signals.WithEqual(func(a, b response) bool { return a.etag == b.etag }), signals.WithName[response](path))
 	s.artifacts[path] = a
 
-	first := true
-	s.scope.Effect(func(t *signals.Tracker) {
-		source.Get(t)
-		if first { // the first run only subscribes: nothing is cached yet
-			first = false
-			return
-		}
-		s.purge(path)
-	}, signals.WithEffectName("purge "+path))
+	// Watch skips the initial value: nothing is cached yet.
+	signals.Watch(source, func(S, S) { s.purge(path) },
+		signals.WatchEffect(signals.WithScope(s.scope), signals.WithEffectName("purge "+path)))
 }
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>

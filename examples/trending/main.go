@@ -1,35 +1,40 @@
-// Command trending counts views of a fixed catalog of items and serves a
-// ranking of the most viewed ones. It shows signals under write contention:
+// Command trending counts views of a catalog of items and serves a ranking
+// of the most viewed ones over a sliding window. It shows signals under
+// write contention and at scale:
 //
-//   - every item has a Signal[int64] counter, incremented with Update by
-//     whichever request goroutine records a view: no view is ever lost;
-//   - a Computed snapshots all counters consistently, and another derives
-//     the top-N ranking from that snapshot;
+//   - the views live in a signals.Map from item id to a tally (all-time
+//     views, and views per time bucket), updated with Map.Update by
+//     whichever request goroutine records a view: no view is ever lost, and
+//     an increment allocates nothing;
+//   - the ranking is a computed that follows the map's changes
+//     (Map.Changes): after k views it reads k items, not the whole catalog,
+//     and it rescans only when the window slides by one bucket, driven by a
+//     signals.Clock that ticks only while the ranking is observed;
 //   - an effect with Throttle publishes the ranking at most once per
-//     interval, however fast views arrive: computing a ranking costs the
-//     same whether one view or ten thousand happened since the last one.
+//     interval, however fast views arrive.
 //
 // With -nats URL, the counters are natsig.Counters in a NATS JetStream
 // key-value bucket instead (keys item.<id>.<shard>), so that every instance
 // started with the same -nats and -bucket serves the same counts: each
-// instance's signals follow the bucket, and its ranking reacts to the views
-// recorded by all of them. The counts persist in the bucket across runs.
+// instance mirrors the counters into its map, and its ranking reacts to the
+// views recorded by all of them. The counts persist in the bucket across
+// runs; the window of an instance holds the views it saw arrive.
 //
 // Usage (examples/trending is a module of its own; run it from its
 // directory, or with go run -C examples/trending . from the repository's):
 //
-//	go run . [-addr :8081] [-items 20] [-n 5] [-interval 250ms] [-load 0] [-duration 0s]
+//	go run . [-addr :8081] [-items 20] [-n 5] [-interval 250ms] [-window 1m] [-load 0] [-duration 0s]
 //	         [-nats nats://127.0.0.1:4222] [-bucket trending] [-shards 4]
 //
 // Endpoints: POST /view/{id} records a view of item id (1 to -items),
-// GET /trending.json serves the last published ranking and GET /counts the
-// current count of every item. With -load N, N goroutines of a built-in
-// load generator post views over HTTP; with -duration D the program stops
-// after D and prints how many views were sent and counted.
+// GET /trending.json serves the last published ranking (views within the
+// window) and GET /counts the all-time count of every item. With -load N,
+// N goroutines of a built-in load generator post views over HTTP; with
+// -duration D the program stops after D and prints how many views were sent
+// and counted, and the all-time top.
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -70,6 +75,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	items := fs.Int("items", 20, "number of items, with ids 1 to items")
 	topN := fs.Int("n", 5, "length of the ranking")
 	interval := fs.Duration("interval", 250*time.Millisecond, "minimum time between two publications of the ranking")
+	window := fs.Duration("window", time.Minute, "the ranking counts the views of the last window, which slides by window/6")
 	load := fs.Int("load", 0, "goroutines of the built-in load generator (0: none)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: run until interrupted)")
 	natsURL := fs.String("nats", "", "share the counts through this NATS server (JetStream enabled) with every instance using the same bucket (empty: count in this process)")
@@ -85,6 +91,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("-n must be at least 1, got %d", *topN)
 	case *interval <= 0:
 		return fmt.Errorf("-interval must be positive, got %v", *interval)
+	case *window < buckets*time.Millisecond:
+		return fmt.Errorf("-window must be at least %v, got %v", buckets*time.Millisecond, *window)
 	case *load < 0:
 		return fmt.Errorf("-load must not be negative, got %d", *load)
 	case *duration < 0:
@@ -98,7 +106,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	life, end := context.WithCancel(context.Background())
 	defer end()
 	stdout = &syncWriter{w: stdout} // effects write from other goroutines
-	var c counters = newLocalCounters(*items)
+	var c counters = localCounters(*items)
 	if *natsURL != "" {
 		nc, err := openNATS(ctx, *natsURL, *bucket, *items, *shards, stdout)
 		if err != nil {
@@ -113,7 +121,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		ctx, cancel = context.WithTimeout(ctx, *duration)
 		defer cancel()
 	}
-	s := newServerWith(life, c, *topN, *interval)
+	s := newServerWith(life, c, *topN, *interval, *window)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -153,12 +161,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	switch {
 	case *load > 0 && *natsURL != "":
 		fmt.Fprintf(stdout, "load generator: sent %d views; all instances counted %d; ranking computed %d times\n",
-			sent.Load(), s.total(), s.rankings.Load())
+			sent.Load(), s.total(), s.rank.runs.Load())
 	case *load > 0:
 		fmt.Fprintf(stdout, "load generator: sent %d views, counted %d; ranking computed %d times\n",
-			sent.Load(), s.total(), s.rankings.Load())
+			sent.Load(), s.total(), s.rank.runs.Load())
 	}
-	for i, e := range s.ranking.Peek() {
+	fmt.Fprintf(stdout, "all-time top %d:\n", *topN)
+	for i, e := range s.allTime(*topN) {
 		fmt.Fprintf(stdout, "%d. item %d (views: %d)\n", i+1, e.ID, e.Views)
 	}
 	return errors.Join(append(loadErrs, err)...)
@@ -214,93 +223,96 @@ type entry struct {
 
 type server struct {
 	mux      *http.ServeMux
-	views    counters // views.get(i) counts item i+1
-	counts   *signals.Computed[[]int64]
-	ranking  *signals.Computed[[]entry]
-	rankings atomic.Int64           // runs of the ranking's function
-	trending atomic.Pointer[[]byte] // the /trending.json body last published
+	counters counters
+	views    *signals.Map[int, tally] // item id → its views
+	now      func() time.Time         // the time of a view
+	rank     *ranker
+	counts   *signals.Computed[[]int64] // all-time views of items 1 to len()
+	trending atomic.Pointer[[]byte]     // the /trending.json body last published
 }
 
-// counters count the views of items 0 to len()-1: in this process
-// (localCounters), or in a NATS key-value bucket shared by every instance
-// (natsCounters).
+// counters record views: in this process (localCounters), or in a NATS
+// key-value bucket shared by every instance (natsCounters). Either way the
+// views end up in the server's map.
 type counters interface {
+	// len returns the number of items, with ids 1 to len().
 	len() int
-	// get returns the count of item i, read locally.
-	get(i int) signals.Readable[int64]
-	// add records a view of item i, and returns once it is counted.
-	add(ctx context.Context, i int) error
+	// add records a view of item id, and returns once it is counted.
+	add(ctx context.Context, s *server, id int) error
+	// follow starts what brings views recorded elsewhere into s.views,
+	// until ctx is done.
+	follow(ctx context.Context, s *server)
 }
 
-// localCounters are signals: Update is atomic, so concurrent views of one
-// item never overwrite each other, as a Get followed by a Set could.
-type localCounters []*signals.Signal[int64]
+// localCounters count in the server's map: Update is atomic, so concurrent
+// views of one item never overwrite each other, as a Get followed by a Set
+// could.
+type localCounters int
 
-func newLocalCounters(items int) localCounters {
-	c := make(localCounters, items)
-	for i := range c {
-		c[i] = signals.New[int64](0, signals.WithName[int64]("views of "+strconv.Itoa(i+1)))
-	}
-	return c
-}
-
-func (c localCounters) len() int                          { return len(c) }
-func (c localCounters) get(i int) signals.Readable[int64] { return c[i] }
-func (c localCounters) add(_ context.Context, i int) error {
-	c[i].Update(increment)
+func (c localCounters) len() int { return int(c) }
+func (c localCounters) add(_ context.Context, s *server, id int) error {
+	s.addViews(id, 1)
 	return nil
+}
+func (localCounters) follow(context.Context, *server) {}
+
+// addViews adds n views of item id, now.
+func (s *server) addViews(id int, n int64) {
+	b := bucketOf(s.now(), s.rank.width)
+	s.views.Update(id, func(t tally, _ bool) tally { return t.add(b, n) })
 }
 
 // newServer serves counters for items 1 to items and publishes their top n
-// at most once per interval, until ctx is done.
+// over a window of one minute at most once per interval, until ctx is done.
 func newServer(ctx context.Context, items, n int, interval time.Duration) *server {
-	return newServerWith(ctx, newLocalCounters(items), n, interval)
+	return newServerWith(ctx, localCounters(items), n, interval, time.Minute)
 }
 
-// newServerWith is newServer with the counters given.
-func newServerWith(ctx context.Context, views counters, n int, interval time.Duration) *server {
-	s := &server{mux: http.NewServeMux(), views: views}
+// newServerWith is newServer with the counters and window given.
+func newServerWith(ctx context.Context, c counters, n int, interval, window time.Duration) *server {
+	width := window / buckets
+	// A Clock ticks only while observed: here, while the publisher runs.
+	return newServerClock(ctx, c, n, interval, width, signals.NewClock(width, signals.WithName[time.Time]("now")), time.Now)
+}
 
-	// Reading the counters one by one from a handler, while views keep
-	// arriving, would give a mix of older and newer counts; a computed's
-	// reads are one consistent state.
+// newServerClock is newServerWith with buckets of the given width, the
+// clock that slides the window and the time of views given.
+func newServerClock(ctx context.Context, c counters, n int, interval, width time.Duration,
+	clock signals.Readable[time.Time], now func() time.Time) *server {
+	s := &server{mux: http.NewServeMux(), counters: c, now: now,
+		// The log must hold the views of one publication interval, or
+		// the ranking rescans everything.
+		views: signals.NewMap[int, tally](signals.MapName("views"), signals.MapLogSize(1<<16))}
+	s.rank = newRanker(s.views, clock, width, n)
+
+	// Computed only when /counts asks: one consistent state of all the
+	// counts, although views keep arriving.
 	s.counts = signals.NewComputed(func(t *signals.Tracker) []int64 {
-		counts := make([]int64, s.views.len())
-		for i := range counts {
-			counts[i] = s.views.get(i).Get(t)
-		}
-		return counts
-	}, signals.WithEqual(slices.Equal[[]int64]), signals.WithName[[]int64]("counts"))
-
-	s.ranking = signals.NewComputed(func(t *signals.Tracker) []entry {
-		s.rankings.Add(1)
-		var top []entry
-		for i, views := range s.counts.Get(t) {
-			if views > 0 {
-				top = append(top, entry{ID: i + 1, Views: views})
+		counts := make([]int64, s.counters.len())
+		for id, tl := range s.views.All(t) {
+			if id >= 1 && id <= len(counts) {
+				counts[id-1] = tl.Total
 			}
 		}
-		// Ties go to the lower id, so that the ranking is a function of the
-		// counts alone.
-		slices.SortFunc(top, func(a, b entry) int {
-			return cmp.Or(cmp.Compare(b.Views, a.Views), cmp.Compare(a.ID, b.ID))
-		})
-		return slices.Clip(top[:min(n, len(top))])
-	}, signals.WithEqual(slices.Equal[[]entry]), signals.WithName[[]entry]("ranking"))
+		return counts
+	}, signals.WithName[[]int64]("counts"))
+
+	c.follow(ctx, s)
 
 	// The effect is what pulls the ranking, so the ranking is computed only
 	// as often as the throttle lets the effect run.
 	signals.NewEffect(func(t *signals.Tracker) {
-		top := s.ranking.Get(t)
+		top := s.rank.ranking(t)
 		if top == nil {
 			top = []entry{} // [], not null, before the first view
 		}
 		body, err := json.Marshal(struct {
 			Top       []entry   `json:"top"`
+			Window    string    `json:"window"`
 			UpdatedAt time.Time `json:"updated_at"`
-		}{top, time.Now().UTC()})
+		}{top, (width * buckets).String(), time.Now().UTC()})
 		if err != nil {
-			panic(err) // cannot happen: only ints and a time
+			panic(err) // cannot happen: only ints, a string and a time
 		}
 		s.trending.Store(&body)
 	}, signals.Throttle(interval), signals.WithContext(ctx), signals.WithEffectName("publish trending"))
@@ -316,19 +328,17 @@ func newServerWith(ctx context.Context, views counters, n int, interval time.Dur
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-func increment(n int64) int64 { return n + 1 }
-
 func (s *server) view(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.Atoi(r.PathValue("id"))
 	if err != nil {
 		http.Error(w, fmt.Sprintf("item id %q is not an integer", r.PathValue("id")), http.StatusBadRequest)
 		return
 	}
-	if id < 1 || id > s.views.len() {
-		http.Error(w, fmt.Sprintf("no item %d: ids go from 1 to %d", id, s.views.len()), http.StatusNotFound)
+	if id < 1 || id > s.counters.len() {
+		http.Error(w, fmt.Sprintf("no item %d: ids go from 1 to %d", id, s.counters.len()), http.StatusNotFound)
 		return
 	}
-	if err := s.views.add(r.Context(), id-1); err != nil {
+	if err := s.counters.add(r.Context(), s, id); err != nil {
 		http.Error(w, fmt.Sprintf("view of item %d: %v", id, err), http.StatusServiceUnavailable)
 		return
 	}
@@ -352,4 +362,16 @@ func (s *server) total() int64 {
 		sum += views
 	}
 	return sum
+}
+
+// allTime returns the n items with the most views of all time.
+func (s *server) allTime(n int) []entry {
+	var all []entry
+	for i, views := range s.counts.Peek() {
+		if views > 0 {
+			all = append(all, entry{ID: i + 1, Views: views})
+		}
+	}
+	slices.SortFunc(all, before)
+	return all[:min(n, len(all))]
 }

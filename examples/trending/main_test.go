@@ -96,7 +96,7 @@ func TestNoViewLostAndRankingMatches(t *testing.T) {
 	getJSON(t, ts.URL+"/trending.json", &tr)
 	assert.Equal(t, wantTop, tr.Top)
 
-	rankings := s.rankings.Load()
+	rankings := s.rank.runs.Load()
 	t.Logf("%d views, ranking computed %d times", views, rankings)
 	assert.Positive(t, rankings)
 	assert.Less(t, rankings, int64(views/10), "the ranking is throttled, not computed once per view")

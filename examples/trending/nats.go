@@ -61,10 +61,33 @@ func openNATS(ctx context.Context, url, bucket string, items, shards int, stdout
 	return c, nil
 }
 
-func (c *natsCounters) len() int                          { return len(c.counters) }
-func (c *natsCounters) get(i int) signals.Readable[int64] { return c.counters[i].Value() }
-func (c *natsCounters) add(ctx context.Context, i int) error {
-	return c.counters[i].Add(ctx, 1)
+func (c *natsCounters) len() int { return len(c.counters) }
+
+// add counts a view in the bucket; follow brings it into the map.
+func (c *natsCounters) add(ctx context.Context, _ *server, id int) error {
+	return c.counters[id-1].Add(ctx, 1)
+}
+
+// follow mirrors every counter into s.views, until ctx is done: the total
+// as the bucket holds it, and each increase as views of the current
+// bucket. The counts found at the start are views of the past, outside the
+// window.
+func (c *natsCounters) follow(ctx context.Context, s *server) {
+	for i, counter := range c.counters {
+		id := i + 1
+		signals.NewEffectFrom(func(t *signals.Tracker, prev int64, ok bool) int64 {
+			v := counter.Value().Get(t)
+			b := bucketOf(s.now(), s.rank.width)
+			s.views.Update(id, func(tl tally, _ bool) tally {
+				if ok && v > prev {
+					tl = tl.add(b, v-prev)
+				}
+				tl.Total = v
+				return tl
+			})
+			return v
+		}, signals.WithContext(ctx), signals.WithEffectName("mirror item "+strconv.Itoa(id)))
+	}
 }
 
 // logStatus prints the state of the link to NATS whenever it changes, until
@@ -80,15 +103,9 @@ func (c *natsCounters) logStatus(ctx context.Context, stdout io.Writer) *signals
 		}
 		return worst
 	}, signals.WithName[natsig.State]("nats status"))
-	first := true
-	return signals.NewEffect(func(t *signals.Tracker) {
-		st := status.Get(t)
-		if first { // connected: openNATS said so
-			first = false
-			return
-		}
-		fmt.Fprintf(stdout, "nats: %v\n", st)
-	}, signals.WithContext(ctx), signals.WithEffectName("log nats status"))
+	// Watch skips the initial state (connected: openNATS said so).
+	return signals.Watch[natsig.State](status, func(st, _ natsig.State) { fmt.Fprintf(stdout, "nats: %v\n", st) },
+		signals.WatchEffect(signals.WithContext(ctx), signals.WithEffectName("log nats status")))
 }
 
 func (c *natsCounters) close() {

@@ -46,7 +46,7 @@ func TestInstancesShareCountsThroughNATS(t *testing.T) {
 		c, err := openNATS(t.Context(), srv.URL(), "trending", 3, 2, io.Discard)
 		require.NoError(t, err)
 		defer c.close()
-		ts := httptest.NewServer(newServerWith(t.Context(), c, 2, 20*time.Millisecond))
+		ts := httptest.NewServer(newServerWith(t.Context(), c, 2, 20*time.Millisecond, time.Minute))
 		defer ts.Close()
 		urls = append(urls, ts.URL)
 	}

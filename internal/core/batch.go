@@ -64,6 +64,7 @@ func EndBatch(t uint64, report bool) {
 		return false
 	})
 	batches.mu.Unlock()
+	defer deliverWatches() // after the effects: the last batch to end
 	if len(released) == 0 {
 		return
 	}

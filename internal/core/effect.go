@@ -60,6 +60,7 @@ func StartEffect(e *Sub) {
 // an effect the cleanups made due is raised after the others ran. Lock not
 // held.
 func Stop(e *Sub) {
+	defer deliverWatches() // the observation its unsubscribing ended
 	f := newFlush(false)
 	stopIn(e, f)
 	f.mu.Lock()

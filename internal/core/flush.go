@@ -189,6 +189,10 @@ func (f *flush) run(h *domain) {
 			break
 		}
 	}
+	if watches.n.Load() > 0 { // observation changes, after the effects
+		f.unlock()
+		deliverWatches()
+	}
 	normal = true
 	p, panicked, report := f.p, f.panicked, f.report
 	f.recycle() // releases the lock it holds

@@ -1,13 +1,20 @@
 package core
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // The writer gate keeps a computation from starving under a steady stream
 // of writes: see DESIGN.md and recompute. All of it is per domain, under
-// the domain lock.
+// the domain lock, except the holders' progress counter.
 
-// holdGate closes d's gate for a computation's attempt; writers wait at
-// most bound.
+// gateProgress counts the reads made by computations holding a gate; a
+// writer keeps waiting while it moves.
+var gateProgress atomic.Uint64
+
+// holdGate closes d's gate for a computation's attempt; a writer waits
+// while the attempt makes progress, and gives up after bound without any.
 func holdGate(d *domain, bound time.Duration) {
 	if d.gate == 0 {
 		d.gateCh = make(chan struct{})
@@ -26,12 +33,15 @@ func releaseGate(d *domain) {
 	}
 }
 
-// waitGate lets a writer of n wait while its domain's gate is closed, at
-// most the gate's bound. Lock held; released meanwhile; returns the domain
-// locked.
+// waitGate lets a writer of n wait while its domain's gate is closed, as
+// long as the computations holding gates read something at least once per
+// bound: a computation that stalls (one blocked in its own write, say)
+// keeps nobody waiting longer than that. Lock held; released meanwhile;
+// returns the domain locked.
 func waitGate(d *domain, n *Node) *domain {
 	timer := time.NewTimer(d.gateBound)
 	defer timer.Stop()
+	seen := gateProgress.Load()
 	for d.gate > 0 {
 		ch := d.gateCh
 		d.mu.Unlock()
@@ -39,7 +49,13 @@ func waitGate(d *domain, n *Node) *domain {
 		case <-ch:
 			d = lockDom(n)
 		case <-timer.C:
-			return lockDom(n)
+			d = lockDom(n)
+			if p := gateProgress.Load(); p != seen && d.gate > 0 {
+				seen = p // still going: wait another bound
+				timer.Reset(d.gateBound)
+				continue
+			}
+			return d
 		}
 	}
 	return d

@@ -13,6 +13,9 @@ func subscribe(d *domain, l *Link) {
 		dep.subsTail.nextSub = l
 	} else {
 		dep.subs = l
+		if dep.flags.Load()&fWatched != 0 {
+			noteWatch(dep)
+		}
 		if dep.kind() != kindSignal {
 			activate(d, dep.asSub())
 		}
@@ -55,8 +58,13 @@ func unsubscribe(d *domain, l *Link) {
 		dep.subsTail = l.prevSub
 	}
 	l.prevSub, l.nextSub, l.subscribed = nil, nil, false
-	if dep.subs == nil && dep.kind() != kindSignal {
-		deactivate(d, dep.asSub())
+	if dep.subs == nil {
+		if dep.flags.Load()&fWatched != 0 {
+			noteWatch(dep)
+		}
+		if dep.kind() != kindSignal {
+			deactivate(d, dep.asSub())
+		}
 	}
 }
 

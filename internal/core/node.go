@@ -47,6 +47,13 @@ const (
 	// fRelink: the computed became live, or stopped being live, while it
 	// was claimed; the claim's end subscribes or unsubscribes its links.
 	fRelink uint32 = 1 << 12
+	// fWatched: gaining the first live subscriber and losing the last are
+	// reported to WatchHook (watch.go); fWatchOn: the state last reported
+	// was "observed"; fWatchQueued: the node is in its domain's watch
+	// queue or being delivered.
+	fWatched     uint32 = 1 << 13
+	fWatchOn     uint32 = 1 << 14
+	fWatchQueued uint32 = 1 << 15
 
 	// FlagUser is the first bit the typed layer may use.
 	FlagUser uint32 = 1 << 16
@@ -170,6 +177,7 @@ type Sub struct {
 	aborted  bool
 	rerun    bool // an effect's run used a value that changed meanwhile
 	inRun    bool // a claimed computed is running its function. Domain lock.
+	gatedRun bool // its run holds the writer gate (owner)
 	attempts uint8
 	gated    uint8
 	// selfFed counts consecutive scheduled runs that made the effect due

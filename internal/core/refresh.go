@@ -23,6 +23,7 @@ func Refresh(c *Sub) (p any, panicked bool) {
 	d, _ = refresh(d, c, nil) // no context: neither a cycle nor blocked
 	p, panicked = c.failure()
 	d.mu.Unlock()
+	deliverWatches()
 	return p, panicked
 }
 
@@ -247,6 +248,9 @@ func recompute(d *domain, c *Sub) *domain {
 		hadValue := c.flags.Load()&(fHasValue|fPanicked) == fHasValue
 		beginRun(c, d)
 		c.inRun = true
+		if gated { // Track's slow path counts its progress
+			c.gatedRun, c.plain = true, false
+		}
 		d.mu.Unlock()
 		t0, obs := startObserving()
 		changed, p, panicked := runCompute(c, hadValue, gated)
@@ -254,7 +258,7 @@ func recompute(d *domain, c *Sub) *domain {
 			hookRun(c, t0, changed || panicked, panicked, p)
 		}
 		d = lockDom(&c.Node)
-		c.inRun = false
+		c.inRun, c.gatedRun = false, false
 		if gated {
 			releaseGate(d)
 		}
@@ -398,7 +402,7 @@ func abandon(c *Sub, gated bool) {
 	c.impl.Settle(false)
 	fixLinks(d, c)
 	c.errp.Store(nil)
-	c.inRun = false
+	c.inRun, c.gatedRun = false, false
 	c.clearFlags(fHasValue | fPanicked)
 	if c.flags.Load()&fLive != 0 {
 		c.clearFlags(fPending)

@@ -26,6 +26,9 @@ func track(t *Tracker, n *Node) *Link {
 	if s.aborted {
 		panic(&s.abort)
 	}
+	if s.gatedRun {
+		gateProgress.Add(1) // writers held back by the gate keep waiting
+	}
 	if d := n.dom.Load(); d == nil || d != s.readDom {
 		if r := join(s, n); r != s.readDom {
 			s.readDom = r // a new epoch: the next Check revalidates
