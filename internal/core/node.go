@@ -125,6 +125,10 @@ func (t *Tracker) IsEffect() bool { return t.effect }
 // Untracked returns the untracked view of the same evaluation.
 func (t *Tracker) Untracked() *Tracker { return &t.sub.utr }
 
+// Impl returns the typed half of the computed or effect whose evaluation t
+// belongs to. It is fixed when the node is initialized, so it needs no lock.
+func (t *Tracker) Impl() Impl { return t.sub.impl }
+
 // Impl returns the typed half of the node.
 func (s *Sub) Impl() Impl { return s.impl }
 

@@ -165,6 +165,15 @@ type abortRun struct{}
 
 var errAbort any = abortRun{}
 
+// PanicRecorder is implemented by an Impl that wants to see the panics of
+// its Compute (the user's function, or a computed's equality) while the
+// frames that raised them are still on the stack, to record where they came
+// from. run calls RecordPanic from its recovering defer, on the goroutine
+// that ran Compute, without the lock, before run returns; never for the
+// engine's own unwinding of a computation it restarts, nor for
+// runtime.Goexit.
+type PanicRecorder interface{ RecordPanic(p any) }
+
 // run calls the user's function, and for a computed that held a value the
 // user's equality, without the lock. It reports a panic rather than raising
 // it, except the abort of an outer evaluation passing through.
@@ -175,11 +184,16 @@ func run(s *Sub, hadValue bool) (changed bool, p any, panicked bool) {
 			return
 		}
 		p = recover()
-		if p == errAbort {
+		switch {
+		case p == errAbort:
 			if !s.aborted {
 				panic(p)
 			}
 			panicked = false
+		case p != nil:
+			if r, ok := s.impl.(PanicRecorder); ok {
+				r.RecordPanic(p)
+			}
 		}
 	}()
 	changed = s.impl.Compute(&s.tr, hadValue)
