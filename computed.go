@@ -13,6 +13,8 @@ type Computed[T any] struct {
 	value T
 	next  T // result of the run in progress, until committed
 	equal func(a, b T) bool
+	// origin is where the function's latest panic was raised.
+	origin originSlot
 }
 
 // NewComputed returns a computed whose value is fn's result. fn must be pure:
@@ -44,6 +46,9 @@ func (c *Computed[T]) Get(t *Tracker) T {
 		core.Unlock()
 	}
 	if failed {
+		if t != nil {
+			c.origin.handTo(t, p) // a reading computation keeps the origin
+		}
 		panic(p)
 	}
 	return v
@@ -60,6 +65,7 @@ func (c *Computed[T]) Name() string { return c.sub.Name }
 type computedImpl[T any] Computed[T]
 
 func (c *computedImpl[T]) Compute(t *core.Tracker, compare bool) bool {
+	defer c.origin.catch()
 	c.next = c.fn(fromCore(t))
 	// A panic in the user's equality is the computed's panic, like one in
 	// its function.

@@ -10,6 +10,8 @@ type Effect struct {
 	fn      func(*Tracker)
 	onPanic func(PanicInfo)
 	unbind  func() bool // releases a context binding
+	// origin is where the function's latest panic was raised.
+	origin originSlot
 }
 
 // NewEffect creates an effect and runs fn once, synchronously, before
@@ -76,6 +78,7 @@ func (e *Effect) Name() string { return e.sub.Name }
 type effectImpl Effect
 
 func (e *effectImpl) Compute(t *core.Tracker, _ bool) bool {
+	defer e.origin.catch()
 	e.fn(fromCore(t))
 	return true
 }

@@ -13,6 +13,11 @@ type PanicInfo struct {
 	Effect string
 	// Value is what the effect panicked with.
 	Value any
+	// Stack is the stack of the goroutine that raised Value, taken as the
+	// panic unwound: inside the effect's function, or inside the compute
+	// function whose cached panic the effect read. It is "" for a panic
+	// raised elsewhere, such as in a cleanup.
+	Stack string
 }
 
 var panicHandler atomic.Pointer[func(PanicInfo)]
@@ -42,11 +47,15 @@ func WithPanicHandler(h func(PanicInfo)) EffectOption {
 }
 
 func logPanic(info PanicInfo) {
+	if info.Stack != "" {
+		slog.Error("signals: effect panicked", "effect", info.Effect, "panic", info.Value, "stack", info.Stack)
+		return
+	}
 	slog.Error("signals: effect panicked", "effect", info.Effect, "panic", info.Value)
 }
 
 func (e *Effect) reportPanic(p any) {
-	info := PanicInfo{Effect: e.sub.Name, Value: p}
+	info := PanicInfo{Effect: e.sub.Name, Value: p, Stack: e.origin.stackOf(p)}
 	switch h := panicHandler.Load(); {
 	case e.onPanic != nil:
 		e.onPanic(info)

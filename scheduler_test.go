@@ -282,7 +282,11 @@ func TestPanicHandler(t *testing.T) {
 		defer e.Stop()
 		assert.NotPanics(t, func() { s.Set(1) })
 		require.NoError(t, signals.Idle(t.Context()))
-		assert.Equal(t, signals.PanicInfo{Effect: "ranker", Value: "async boom"}, <-got)
+		info := <-got
+		assert.Equal(t, "ranker", info.Effect)
+		assert.Equal(t, "async boom", info.Value)
+		assert.Regexp(t, `^goroutine \d+ .*\n.*TestPanicHandler.*\n\t.*scheduler_test.go:279 `, info.Stack,
+			"the stack starts at the frame that panicked")
 
 		var own []any
 		e2 := signals.NewEffect(func(tr *signals.Tracker) {

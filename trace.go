@@ -41,9 +41,11 @@ type Event struct {
 	Duration time.Duration
 	// Changed reports, for EventRecompute, whether the value changed.
 	Changed bool
-	// Panicked and Panic report a run that panicked.
-	Panicked bool
-	Panic    any
+	// Panicked and Panic report a run that panicked; PanicStack is the
+	// stack of the goroutine that raised Panic (see NodeInfo.PanicStack).
+	Panicked   bool
+	Panic      any
+	PanicStack string
 }
 
 // A Tracer receives an Event for every write that changes a signal and every
@@ -86,8 +88,12 @@ func SetTracer(t Tracer) (previous Tracer) {
 			if s.Kind() == "effect" {
 				kind = EventEffectRun
 			}
-			t.Trace(Event{Kind: kind, Node: nodeID(&s.Node), Name: s.Name, Duration: d,
-				Changed: changed, Panicked: panicked, Panic: p})
+			ev := Event{Kind: kind, Node: nodeID(&s.Node), Name: s.Name, Duration: d,
+				Changed: changed, Panicked: panicked, Panic: p}
+			if h, ok := s.Impl().(originHolder); ok && panicked {
+				ev.PanicStack = h.originSlot().stackOf(p)
+			}
+			t.Trace(ev)
 		},
 	})
 	return previous
@@ -120,6 +126,9 @@ func SlogTracer(l *slog.Logger) Tracer {
 		if e.Panicked {
 			level = slog.LevelError
 			attrs = append(attrs, slog.Any("panic", e.Panic))
+			if e.PanicStack != "" {
+				attrs = append(attrs, slog.String("stack", e.PanicStack))
+			}
 		}
 		lg.LogAttrs(context.Background(), level, msg, attrs...)
 	})

@@ -1,0 +1,135 @@
+package signals
+
+import (
+	"reflect"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+
+	"github.com/gosignals/signals/internal/core"
+)
+
+// A panic raised by a compute or effect function is recovered by the engine
+// and cached or re-raised elsewhere (contract item 10), so the stack of the
+// goroutine that raised it is gone by the time anyone looks at it. The typed
+// layer therefore takes the stack while the panic unwinds through its own
+// frame, around the user's function, and raises the very same value again:
+// readers still get the value the function panicked with. The stack is kept
+// with the value it belongs to, so that NodeInfo, PanicInfo and Event show a
+// stack only beside the panic it was taken for.
+
+// panicOrigin is a panic value and the stack of the goroutine that raised it.
+type panicOrigin struct {
+	value any
+	stack string
+	// handed marks an origin that Computed.Get stored in the computation
+	// reading it just before raising the cached panic there: that reader's
+	// unwinding adopts it instead of taking its own stack, so that a panic
+	// that travels through several computeds keeps the stack where it was
+	// first raised.
+	handed bool
+}
+
+// originSlot holds the origin of a node's latest panic. It is written by the
+// goroutine running the node's function and read from anywhere.
+type originSlot struct{ p atomic.Pointer[panicOrigin] }
+
+// originHolder is implemented by the typed halves of computeds and effects.
+type originHolder interface{ originSlot() *originSlot }
+
+func (c *computedImpl[T]) originSlot() *originSlot { return &c.origin }
+func (e *effectImpl) originSlot() *originSlot      { return &e.origin }
+
+// catch is deferred around a user's compute or effect function: if the
+// function panics, it records where, then raises the same value again. A
+// normal return, runtime.Goexit (recover returns nil) and the engine's own
+// unwinding pass through untouched.
+func (o *originSlot) catch() {
+	p := recover()
+	if p == nil {
+		return
+	}
+	o.record(p)
+	panic(p)
+}
+
+// record keeps the origin of p, a panic unwinding the node's function.
+func (o *originSlot) record(p any) {
+	if engineUnwind(p) {
+		return
+	}
+	if cur := o.p.Load(); cur != nil && cur.handed && samePanic(cur.value, p) {
+		o.p.Store(&panicOrigin{value: p, stack: cur.stack})
+		return
+	}
+	o.p.Store(&panicOrigin{value: p, stack: trimStack(debug.Stack())})
+}
+
+// trimStack drops from a stack taken by catch the frames above the panicking
+// function's (debug.Stack, record, catch and the runtime's panic), so that it
+// reads like the stack of a crash: the goroutine's header line, then the
+// frame that raised the panic first.
+func trimStack(b []byte) string {
+	s := string(b)
+	header, frames, ok := strings.Cut(s, "\n")
+	if !ok {
+		return s
+	}
+	// Frames are pairs of lines: the function, then its file and line.
+	for rest := frames; rest != ""; {
+		fn, after, _ := strings.Cut(rest, "\n")
+		_, after, _ = strings.Cut(after, "\n")
+		if strings.HasPrefix(fn, "panic(") {
+			return header + "\n" + after
+		}
+		rest = after
+	}
+	return s
+}
+
+// stackOf returns the stack recorded for panic value p, or "" if the latest
+// recorded panic is another one.
+func (o *originSlot) stackOf(p any) string {
+	if cur := o.p.Load(); cur != nil && samePanic(cur.value, p) {
+		return cur.stack
+	}
+	return ""
+}
+
+// handTo gives the origin of p, the cached panic about to be raised from a
+// read made through t, to the computation t belongs to.
+func (o *originSlot) handTo(t *Tracker, p any) {
+	cur := o.p.Load()
+	if cur == nil || !samePanic(cur.value, p) {
+		return
+	}
+	if h, ok := t.c.Impl().(originHolder); ok {
+		h.originSlot().p.Store(&panicOrigin{value: p, stack: cur.stack, handed: true})
+	}
+}
+
+// samePanic reports whether a and b are the same panic value; values whose
+// dynamic type is not comparable are never the same.
+func samePanic(a, b any) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
+}
+
+// corePkg is the import path of the engine.
+var corePkg = reflect.TypeFor[core.Tracker]().PkgPath()
+
+// engineUnwind reports whether p is a value the engine panics with to unwind
+// a user function it is going to run again, rather than a panic of the
+// user's: its type belongs to the engine's package. Such a value must pass
+// through unchanged and is never reported.
+func engineUnwind(p any) bool {
+	t := reflect.TypeOf(p)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t != nil && t.PkgPath() == corePkg
+}
