@@ -12,6 +12,9 @@ type Effect struct {
 	unbind  func() bool // releases a context binding
 	// origin is where the function's latest panic was raised.
 	origin originSlot
+	// ctx holds the context of WithContext and the current run's context
+	// (Tracker.Context); nil until needed.
+	ctx *effectContext
 }
 
 // NewEffect creates an effect and runs fn once, synchronously, before
@@ -37,6 +40,9 @@ func NewEffect(fn func(t *Tracker), opts ...EffectOption) *Effect {
 	}
 	o := buildEffectOptions(opts)
 	e := &Effect{fn: fn, onPanic: o.onPanic}
+	if o.ctx != nil {
+		e.ctx = &effectContext{base: o.ctx}
+	}
 	var sched func(func())
 	var job func()
 	if o.newSched != nil {
