@@ -6,10 +6,12 @@ import (
 )
 
 // PanicInfo describes a panic that no caller could receive: one raised by an
-// effect run by a Scheduler on a goroutine of its own, or by a cleanup run
-// when an effect's context ended.
+// effect run by a Scheduler on a goroutine of its own, by a cleanup run
+// when an effect's context ended, or by effects (or a Tracer) run by a
+// Resource's load on its goroutine.
 type PanicInfo struct {
-	// Effect is the effect's name (WithEffectName), or "".
+	// Effect is the effect's name (WithEffectName), or "". For a panic
+	// raised on a Resource's load goroutine, it is the resource's name.
 	Effect string
 	// Value is what the effect panicked with.
 	Value any
@@ -56,12 +58,18 @@ func logPanic(info PanicInfo) {
 
 func (e *Effect) reportPanic(p any) {
 	info := PanicInfo{Effect: e.sub.Name, Value: p, Stack: e.origin.stackOf(p)}
-	switch h := panicHandler.Load(); {
-	case e.onPanic != nil:
+	if e.onPanic != nil {
 		e.onPanic(info)
-	case h != nil:
-		(*h)(info)
-	default:
-		logPanic(info)
+		return
 	}
+	handlePanic(info)
+}
+
+// handlePanic hands info to the package's panic handler.
+func handlePanic(info PanicInfo) {
+	if h := panicHandler.Load(); h != nil {
+		(*h)(info)
+		return
+	}
+	logPanic(info)
 }
