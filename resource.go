@@ -609,17 +609,26 @@ func (r *Resource[P, T]) attempts(ctx context.Context, p P) (T, error) {
 // state's change runs: those go to the panic handler.
 func (r *Resource[P, T]) finish(ctx context.Context, gen uint64, v T, err error) bool {
 	r.mu.Lock()
-	if gen != r.gen || ctx.Err() != nil {
-		// Obsolete, or WithContext's context ended and the resource is
-		// about to stop: never committed.
+	if gen != r.gen {
 		r.mu.Unlock()
-		return false
+		return false // obsolete: never committed
 	}
 	r.cancel = nil
 	s := r.cur
-	if err != nil {
+	switch {
+	case ctx.Err() != nil:
+		// The load's context ended without the resource cancelling it:
+		// WithContext's context is done, and the resource is about to
+		// stop. Whatever the load returned is not committed, and no load
+		// is running any more.
+		s.Status, s.Err = ResourceIdle, nil
+		if p, ok := core.Call(func() { r.commitLocked(s) }); ok {
+			handlePanic(PanicInfo{Effect: r.name, Value: p})
+		}
+		return false
+	case err != nil:
 		s.Status, s.Err = ResourceFailed, err
-	} else {
+	default:
 		s.Value, s.Err, s.Status, s.has = v, nil, ResourceReady, true
 	}
 	if p, ok := core.Call(func() { r.commitLocked(s) }); ok {
