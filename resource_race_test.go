@@ -15,13 +15,22 @@ import (
 )
 
 // A load that finishes just as its parameters change must never be
-// committed after the change: once the write that changed them has
-// returned, the resource settles on the new parameters' value.
+// committed after the change: once the write that changed them and the
+// load's own commit have returned, the resource settles on the new
+// parameters' value. (Only then: a Set may return while another goroutine,
+// here the load's, is still running effects, contract item 18.)
 func TestResourceLoadFinishingAsItsParametersChange(t *testing.T) {
 	rounds := 300
 	if testing.Short() {
 		rounds = 50
 	}
+	loaded := make(chan int, 2*rounds)
+	prev := signals.SetTracer(signals.TracerFunc(func(e signals.Event) {
+		if e.Kind == signals.EventLoad && e.Name == "racing" {
+			loaded <- 1
+		}
+	}))
+	defer signals.SetTracer(prev)
 	withDeadline(t, 30*time.Second, func() {
 		for round := range rounds {
 			id := signals.New(0)
@@ -32,7 +41,7 @@ func TestResourceLoadFinishingAsItsParametersChange(t *testing.T) {
 						<-start // finish together with the change below
 					}
 					return p, nil // whether or not ctx was cancelled
-				}, signals.KeepStale())
+				}, signals.KeepStale(), signals.WithEffectName("racing"))
 			changed := make(chan struct{})
 			go func() {
 				<-start
@@ -41,10 +50,11 @@ func TestResourceLoadFinishingAsItsParametersChange(t *testing.T) {
 			}()
 			close(start)
 			<-changed
+			<-loaded // the load of 0 is over, committed or not
 			v, err := r.Wait(t.Context())
 			require.NoError(t, err)
 			require.Equal(t, 1, v, "round %d: a late result was committed after the change", round)
-			time.Sleep(time.Microsecond)
+			<-loaded
 			require.Equal(t, "ready: 1", r.Peek().String(), "round %d", round)
 			r.Stop()
 		}
@@ -282,10 +292,19 @@ func TestResourceConcurrentUse(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		r.Reload() // after the Sets, settle on the parameters
-		v, err := r.Wait(t.Context())
-		require.NoError(t, err)
-		assert.Equal(t, id.Peek()*10, v)
+		// Settle on the final parameters, once every commit of a load
+		// that was current has returned (Reload makes the others obsolete).
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			r.Reload()
+			v, err := r.Wait(t.Context())
+			require.NoError(t, err)
+			if v == id.Peek()*10 {
+				break
+			}
+			require.True(t, time.Now().Before(deadline), "settled on %d, want %d", v, id.Peek()*10)
+			time.Sleep(time.Millisecond)
+		}
 		assert.Positive(t, loads.Load())
 	})
 }

@@ -72,22 +72,6 @@ func (l *loader) next(t *testing.T) call {
 
 func (c call) reply(v string, err error) { c.result <- result{v, err} }
 
-// waitFor waits until r's status is want (within a watchdog).
-func waitFor[T any](t *testing.T, r signals.Readable[signals.ResourceState[T]], want signals.ResourceStatus) signals.ResourceState[T] {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		s := r.Peek()
-		if s.Status == want {
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("status %v, want %v", s.Status, want)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func TestResourceLoadsAndFollowsItsParameters(t *testing.T) {
 	id := signals.New(1)
 	l := newLoader(true)
