@@ -222,7 +222,7 @@ func LoadOnDemand() ResourceOption {
 // of the state made on a load's goroutine report their panics to the panic
 // handler (see SetPanicHandler), since no caller could receive them.
 type Resource[P comparable, T any] struct {
-	state   *Signal[ResourceState[T]]
+	state   *Signal[*ResourceState[T]] // immutable snapshots: a pointer is cheaper to read than the struct
 	effect  *Effect
 	params  func(*Tracker) P
 	load    func(context.Context, P) (T, error)
@@ -289,17 +289,13 @@ func NewResource[P comparable, T any](params func(t *Tracker) P, load func(ctx c
 		r.base = context.Background()
 	}
 	r.cleanup = r.checkStopped
-	r.state = New(ResourceState[T]{}, WithEqual(sameState[T]), WithName[ResourceState[T]](eo.name))
+	r.state = New(&ResourceState[T]{}, WithName[*ResourceState[T]](eo.name))
 	r.effect = NewEffect(r.follow, o.effect...)
 	if r.effect.isStopped() {
 		r.stop() // WithContext's context was done or WithScope's scope stopped
 	}
 	return r
 }
-
-// sameState is the state signal's equality: each state published gets a
-// new sequence number.
-func sameState[T any](a, b ResourceState[T]) bool { return a.seq == b.seq }
 
 func (e *Effect) isStopped() bool {
 	_, stopped := core.State(&e.sub.Node)
@@ -315,7 +311,7 @@ func (r *Resource[P, T]) Get(t *Tracker) ResourceState[T] {
 		r.startOnDemand(r.base)
 		s = r.state.Get(t)
 	}
-	return s
+	return *s
 }
 
 // Peek is Get(nil): the current state, without recording a dependency.
@@ -339,7 +335,7 @@ func (r *Resource[P, T]) Wait(ctx context.Context) (T, error) {
 		r.mu.Lock()
 		wake, stopped := r.wake, r.stopped
 		r.mu.Unlock()
-		s := r.state.Peek()
+		s := *r.state.Peek()
 		switch s.Status {
 		case ResourceReady:
 			return s.Value, nil
@@ -647,11 +643,12 @@ func (r *Resource[P, T]) commitLocked(s ResourceState[T]) {
 	defer r.wakeWaiters()
 	// Writes of the states race only with each other; the newest wins,
 	// whatever the order in which they reach the signal.
-	r.state.Update(func(old ResourceState[T]) ResourceState[T] {
-		if old.seq >= s.seq {
+	snap := &s
+	r.state.Update(func(old *ResourceState[T]) *ResourceState[T] {
+		if old.seq >= snap.seq {
 			return old
 		}
-		return s
+		return snap
 	})
 }
 

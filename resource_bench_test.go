@@ -7,8 +7,6 @@ import (
 	"github.com/gosignals/signals"
 )
 
-var sinkState signals.ResourceState[int]
-
 // BenchmarkResourceRead: the cost of reading a resource whose value is
 // current, next to reading a clean computed (both untracked, from outside
 // any computation, and tracked from a compute function's run).
@@ -35,13 +33,13 @@ func BenchmarkResourceRead(b *testing.B) {
 	b.Run("Resource.Peek", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			sinkState = res.Peek()
+			sinkInt = res.Peek().Value
 		}
 	})
 	b.Run("Resource.Peek/LoadOnDemand", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			sinkState = lazy.Peek()
+			sinkInt = lazy.Peek().Value
 		}
 	})
 	b.Run("Resource.Wait", func(b *testing.B) {
@@ -71,6 +69,6 @@ func BenchmarkResourceRead(b *testing.B) {
 		tracked(b, func(t *signals.Tracker) { sinkInt = comp.Get(t) })
 	})
 	b.Run("Resource.Get×100", func(b *testing.B) {
-		tracked(b, func(t *signals.Tracker) { sinkState = res.Get(t) })
+		tracked(b, func(t *signals.Tracker) { sinkInt = res.Get(t).Value })
 	})
 }
