@@ -1,8 +1,11 @@
 package signals_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -307,4 +310,20 @@ func TestResourceConcurrentUse(t *testing.T) {
 		}
 		assert.Positive(t, loads.Load())
 	})
+}
+
+func TestSlogTracerLogsLoads(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey || a.Key == "node" || a.Key == "duration" {
+				return slog.Attr{}
+			}
+			return a
+		}}))
+	tr := signals.SlogTracer(logger)
+	tr.Trace(signals.Event{Kind: signals.EventLoad, Name: "page", Changed: true})
+	tr.Trace(signals.Event{Kind: signals.EventLoad, Name: "page", Err: errors.New("db down")})
+	assert.Equal(t, `level=DEBUG msg="signals: load" name=page committed=true`+"\n"+
+		`level=WARN msg="signals: load" name=page committed=false err="db down"`+"\n", buf.String())
 }

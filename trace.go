@@ -116,8 +116,9 @@ func signalName(n *core.Node) string {
 	return ""
 }
 
-// SlogTracer returns a Tracer that logs events to l: writes and runs at
-// level Debug, panics at level Error. A nil l logs to slog.Default().
+// SlogTracer returns a Tracer that logs events to l: writes, runs and loads
+// at level Debug, loads that failed at level Warn, panics at level Error. A
+// nil l logs to slog.Default().
 func SlogTracer(l *slog.Logger) Tracer {
 	return TracerFunc(func(e Event) {
 		lg := l
@@ -135,6 +136,7 @@ func SlogTracer(l *slog.Logger) Tracer {
 		case EventLoad:
 			attrs = append(attrs, slog.Bool("committed", e.Changed))
 			if e.Err != nil {
+				level = slog.LevelWarn
 				attrs = append(attrs, slog.Any("err", e.Err))
 			}
 		}
