@@ -306,6 +306,9 @@ func (e *Effect) isStopped() bool {
 // as a dependency of t's computation. With LoadOnDemand, a read that finds
 // the resource idle starts the load first and returns the loading state.
 func (r *Resource[P, T]) Get(t *Tracker) ResourceState[T] {
+	if r == nil {
+		panic(errNilResource)
+	}
 	s := r.state.Get(t)
 	if r.demand && s.Status == ResourceIdle {
 		r.startOnDemand(r.base)
@@ -318,7 +321,16 @@ func (r *Resource[P, T]) Get(t *Tracker) ResourceState[T] {
 func (r *Resource[P, T]) Peek() ResourceState[T] { return r.Get(nil) }
 
 // Name returns the name given with WithEffectName, or "".
-func (r *Resource[P, T]) Name() string { return r.name }
+func (r *Resource[P, T]) Name() string {
+	if r == nil {
+		panic(errNilResource)
+	}
+	return r.name
+}
+
+// errNilResource is what the methods of a nil *Resource panic with (but
+// Stop, which does nothing).
+const errNilResource = "signals: method called on a nil *Resource"
 
 // Wait returns the value and error of the resource once it has settled
 // (ResourceReady or ResourceFailed; at once if it has), starting the load
@@ -328,6 +340,9 @@ func (r *Resource[P, T]) Name() string { return r.name }
 // is stopped before it settles, the zero value and ErrResourceStopped.
 // Wait(nil) panics.
 func (r *Resource[P, T]) Wait(ctx context.Context) (T, error) {
+	if r == nil {
+		panic(errNilResource)
+	}
 	if ctx == nil {
 		panic("signals: Resource.Wait called with a nil context")
 	}
@@ -364,6 +379,9 @@ func (r *Resource[P, T]) Wait(ctx context.Context) (T, error) {
 // view, else ResourceLoading. It does nothing if the resource is stopped or
 // its parameters function panicked in its latest run.
 func (r *Resource[P, T]) Reload() {
+	if r == nil {
+		panic(errNilResource)
+	}
 	r.mu.Lock()
 	if r.stopped || !r.hasP {
 		r.mu.Unlock()
@@ -380,6 +398,9 @@ func (r *Resource[P, T]) Reload() {
 // (or to roll back if storing it failed). A change of the parameters
 // replaces v as usual. Set works on a stopped resource too.
 func (r *Resource[P, T]) Set(v T) {
+	if r == nil {
+		panic(errNilResource)
+	}
 	r.mu.Lock()
 	r.obsolete()
 	r.commitLocked(ResourceState[T]{Value: v, Status: ResourceReady, has: true})
@@ -387,10 +408,13 @@ func (r *Resource[P, T]) Set(v T) {
 
 // Stop cancels the load in progress, whose result is then never committed,
 // and stops following the parameters. The state keeps its value; a state
-// that was loading becomes ResourceIdle. Stop is idempotent. Stopping the
-// scope or ending the context given with WithScope or WithContext stops the
-// resource too.
+// that was loading becomes ResourceIdle. Stop is idempotent, and does
+// nothing on a nil *Resource. Stopping the scope or ending the context given
+// with WithScope or WithContext stops the resource too.
 func (r *Resource[P, T]) Stop() {
+	if r == nil {
+		return
+	}
 	r.effect.Stop()
 	r.stop()
 }

@@ -496,6 +496,19 @@ func TestResourceBadArguments(t *testing.T) {
 	assert.PanicsWithValue(t, "signals: NewResource called with a nil ResourceOption",
 		func() { signals.NewResource(p, load, nil) })
 	assert.Panics(t, func() { signals.NewResource(p, load, signals.EffectOption{}) })
+
+	var nilResource *signals.Resource[int, int]
+	for name, method := range map[string]func(){
+		"Get":    func() { nilResource.Get(nil) },
+		"Peek":   func() { nilResource.Peek() },
+		"Wait":   func() { _, _ = nilResource.Wait(t.Context()) },
+		"Reload": nilResource.Reload,
+		"Set":    func() { nilResource.Set(1) },
+		"Name":   func() { nilResource.Name() },
+	} {
+		assert.PanicsWithValue(t, "signals: method called on a nil *Resource", method, name)
+	}
+	assert.NotPanics(t, nilResource.Stop)
 }
 
 func TestResourceOnDemand(t *testing.T) {
