@@ -218,6 +218,10 @@ func LoadOnDemand() ResourceOption {
 // Equal parameters do not reload: the state, and any error, stay as they
 // are. Readers share the one load in progress.
 //
+// Like an effect, a resource stays alive, following its parameters, until it
+// is stopped (Stop, WithScope, WithContext), whether or not anything reads
+// it.
+//
 // All methods are safe for concurrent use. Readers' effects run by a write
 // of the state made on a load's goroutine report their panics to the panic
 // handler (see SetPanicHandler), since no caller could receive them.
