@@ -216,7 +216,11 @@ func LoadOnDemand() ResourceOption {
 // own. A load whose parameters changed, or that Reload, Set or Stop made
 // obsolete, never has its result committed, even if it ignores its context.
 // Equal parameters do not reload: the state, and any error, stay as they
-// are. Readers share the one load in progress.
+// are. Readers share the one load in progress. A change is taken up when
+// the effect runs: before the write that made it returns, unless another
+// goroutine is running effects at that moment or a Scheduler defers it (see
+// NewEffect), so a Wait right after such a write may still return the value
+// for the previous parameters.
 //
 // Like an effect, a resource stays alive, following its parameters, until it
 // is stopped (Stop, WithScope, WithContext), whether or not anything reads
