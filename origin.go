@@ -58,8 +58,8 @@ func (o *originSlot) record(p any) {
 	if engineUnwind(p) {
 		return
 	}
-	if cur := o.p.Load(); cur != nil && cur.handed && samePanic(cur.value, p) {
-		o.p.Store(&panicOrigin{value: p, stack: cur.stack})
+	if stack := o.handed(p); stack != "" {
+		o.p.Store(&panicOrigin{value: p, stack: stack})
 		return
 	}
 	o.p.Store(&panicOrigin{value: p, stack: trimStack(debug.Stack())})
@@ -91,6 +91,14 @@ func trimStack(b []byte) string {
 // recorded panic is another one.
 func (o *originSlot) stackOf(p any) string {
 	if cur := o.p.Load(); cur != nil && samePanic(cur.value, p) {
+		return cur.stack
+	}
+	return ""
+}
+
+// handed returns the stack of p if Computed.Get handed it over with p, or "".
+func (o *originSlot) handed(p any) string {
+	if cur := o.p.Load(); cur != nil && cur.handed && samePanic(cur.value, p) {
 		return cur.stack
 	}
 	return ""

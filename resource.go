@@ -487,7 +487,14 @@ func (r *Resource[P, T]) callParams(t *Tracker) (p P, err error) {
 		case engineUnwind(v):
 			panic(v)
 		default:
-			err = &PanicError{Value: v, Stack: trimStack(debug.Stack()), what: r.describe("parameters")}
+			stack := trimStack(debug.Stack())
+			if h, ok := t.c.Impl().(originHolder); ok {
+				// A computed's panic, re-raised by its Get: keep its origin.
+				if handed := h.originSlot().handed(v); handed != "" {
+					stack = handed
+				}
+			}
+			err = &PanicError{Value: v, Stack: stack, what: r.describe("parameters")}
 		}
 	}()
 	p = r.params(t)

@@ -251,6 +251,14 @@ func TestResourceParametersThatPanic(t *testing.T) {
 	assert.Equal(t, signals.ResourceFailed, r.Peek().Status)
 	assert.Equal(t, int64(0), l.n.Load())
 
+	// A computed's panic reaching the parameters keeps its origin.
+	broken := signals.NewComputed(func(t *signals.Tracker) int { return dbDown(errors.New("db down")) })
+	r2 := signals.NewResource(func(t *signals.Tracker) int { return broken.Get(t) }, l.load)
+	defer r2.Stop()
+	pe, ok = errors.AsType[*signals.PanicError](r2.Peek().Err)
+	require.True(t, ok)
+	raisedIn(t, pe.Stack, "signals_test.dbDown")
+
 	id.Set(7)
 	c := l.next(t)
 	assert.Equal(t, 7, c.p)
