@@ -65,7 +65,6 @@ func (c *Computed[T]) Name() string { return c.sub.Name }
 type computedImpl[T any] Computed[T]
 
 func (c *computedImpl[T]) Compute(t *core.Tracker, compare bool) bool {
-	defer c.origin.catch()
 	c.next = c.fn(fromCore(t))
 	// A panic in the user's equality is the computed's panic, like one in
 	// its function.

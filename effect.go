@@ -84,7 +84,6 @@ func (e *Effect) Name() string { return e.sub.Name }
 type effectImpl Effect
 
 func (e *effectImpl) Compute(t *core.Tracker, _ bool) bool {
-	defer e.origin.catch()
 	e.fn(fromCore(t))
 	return true
 }

@@ -11,22 +11,23 @@ import (
 
 // A panic raised by a compute or effect function is recovered by the engine
 // and cached or re-raised elsewhere (contract item 10), so the stack of the
-// goroutine that raised it is gone by the time anyone looks at it. The typed
-// layer therefore takes the stack while the panic unwinds through its own
-// frame, around the user's function, and raises the very same value again:
-// readers still get the value the function panicked with. The stack is kept
-// with the value it belongs to, so that NodeInfo, PanicInfo and Event show a
-// stack only beside the panic it was taken for.
+// goroutine that raised it is gone by the time anyone looks at it. The
+// engine therefore hands each panic to the typed half (RecordPanic) from
+// inside its recovering defer, while the frames that raised it are still on
+// the stack, and the typed half keeps that stack with the value it belongs
+// to, so that NodeInfo, PanicInfo and Event show a stack only beside the
+// panic it was taken for. Nothing is re-raised or wrapped: readers get the
+// value the function panicked with.
 
 // panicOrigin is a panic value and the stack of the goroutine that raised it.
 type panicOrigin struct {
 	value any
 	stack string
 	// handed marks an origin that Computed.Get stored in the computation
-	// reading it just before raising the cached panic there: that reader's
-	// unwinding adopts it instead of taking its own stack, so that a panic
-	// that travels through several computeds keeps the stack where it was
-	// first raised.
+	// reading it just before raising the cached panic there: when that
+	// reader's panic is recorded, it adopts this stack instead of taking its
+	// own, so that a panic that travels through several computeds keeps the
+	// stack where it was first raised.
 	handed bool
 }
 
@@ -40,24 +41,16 @@ type originHolder interface{ originSlot() *originSlot }
 func (c *computedImpl[T]) originSlot() *originSlot { return &c.origin }
 func (e *effectImpl) originSlot() *originSlot      { return &e.origin }
 
-// catch is deferred around a user's compute or effect function: if the
-// function panics, it records where, then raises the same value again. A
-// normal return, runtime.Goexit (recover returns nil) and the engine's own
-// unwinding pass through untouched.
-func (o *originSlot) catch() {
-	p := recover()
-	if p == nil {
-		return
-	}
-	o.record(p)
-	panic(p)
-}
+// RecordPanic is the engine's report of a panic of the function, made while
+// the frames that raised it are still on the stack (core.PanicRecorder).
+func (c *computedImpl[T]) RecordPanic(p any) { c.origin.record(p) }
+
+// RecordPanic is the engine's report of a panic of the function, made while
+// the frames that raised it are still on the stack (core.PanicRecorder).
+func (e *effectImpl) RecordPanic(p any) { e.origin.record(p) }
 
 // record keeps the origin of p, a panic unwinding the node's function.
 func (o *originSlot) record(p any) {
-	if engineUnwind(p) {
-		return
-	}
 	if stack := o.handed(p); stack != "" {
 		o.p.Store(&panicOrigin{value: p, stack: stack})
 		return
@@ -65,10 +58,10 @@ func (o *originSlot) record(p any) {
 	o.p.Store(&panicOrigin{value: p, stack: trimStack(debug.Stack())})
 }
 
-// trimStack drops from a stack taken by catch the frames above the panicking
-// function's (debug.Stack, record, catch and the runtime's panic), so that it
-// reads like the stack of a crash: the goroutine's header line, then the
-// frame that raised the panic first.
+// trimStack drops from a stack taken while a panic unwinds the frames above
+// the panicking function's (debug.Stack, the recovering code and the
+// runtime's panic), so that it reads like the stack of a crash: the
+// goroutine's header line, then the frame that raised the panic first.
 func trimStack(b []byte) string {
 	s := string(b)
 	header, frames, ok := strings.Cut(s, "\n")
@@ -132,8 +125,9 @@ var corePkg = reflect.TypeFor[core.Tracker]().PkgPath()
 
 // engineUnwind reports whether p is a value the engine panics with to unwind
 // a user function it is going to run again, rather than a panic of the
-// user's: its type belongs to the engine's package. Such a value must pass
-// through unchanged and is never reported.
+// user's: its type belongs to the engine's package. Code of this package
+// that recovers panics of user functions (a Resource's parameters) must let
+// such a value pass through unchanged.
 func engineUnwind(p any) bool {
 	t := reflect.TypeOf(p)
 	for t != nil && t.Kind() == reflect.Pointer {
