@@ -231,7 +231,6 @@ func LoadOnDemand() ResourceOption {
 // handler (see SetPanicHandler), since no caller could receive them.
 type Resource[P comparable, T any] struct {
 	state   *Signal[*ResourceState[T]] // immutable snapshots: a pointer is cheaper to read than the struct
-	effect  *Effect
 	params  func(*Tracker) P
 	load    func(context.Context, P) (T, error)
 	base    context.Context // WithContext's, or Background
@@ -298,8 +297,7 @@ func NewResource[P comparable, T any](params func(t *Tracker) P, load func(ctx c
 	}
 	r.cleanup = r.checkStopped
 	r.state = New(&ResourceState[T]{}, WithName[*ResourceState[T]](eo.name))
-	r.effect = NewEffect(r.follow, o.effect...)
-	if r.effect.isStopped() {
+	if NewEffect(r.follow, o.effect...).isStopped() {
 		r.stop() // WithContext's context was done or WithScope's scope stopped
 	}
 	return r
@@ -423,7 +421,12 @@ func (r *Resource[P, T]) Stop() {
 	if r == nil {
 		return
 	}
-	r.effect.Stop()
+	r.mu.Lock()
+	e := r.eff // nil if it never ran: then it was stopped from the start
+	r.mu.Unlock()
+	if e != nil {
+		e.Stop()
+	}
 	r.stop()
 }
 
