@@ -16,6 +16,8 @@ type Computed[T any] struct {
 	equal func(a, b T) bool
 	// observed is the WithObserved hook, or nil.
 	observed func(on bool)
+	// origin is where the function's latest panic was raised.
+	origin originSlot
 }
 
 // NewComputed returns a computed whose value is fn's result. fn must be pure:
@@ -69,6 +71,7 @@ func (c *Computed[T]) Get(t *Tracker) T {
 		v := c.load()
 		if core.Check(r, l) {
 			if failed {
+				c.origin.handTo(t, p) // a reading computation keeps the origin
 				panic(p)
 			}
 			return v

@@ -67,7 +67,20 @@
 // other effects from running; the first panic is raised again, after the
 // flush, from the call that ran it. A computed that reads itself through
 // its Tracker, directly or via other computeds, on one goroutine or across
-// several, panics with an error wrapping [ErrCycle].
+// several, panics with an error wrapping [ErrCycle]. The stack where a
+// function panicked is kept beside the panic value: [NodeInfo].PanicStack,
+// [PanicInfo].Stack and [Event].PanicStack.
+//
+// # Loading data, errors and contexts
+//
+// A [Resource] holds a value loaded by a function that takes a context and
+// may fail (a query, a call to another service), from parameters derived
+// reactively; it is read as a [ResourceState] whose value, error and status
+// change together. A change of the parameters cancels the load in progress,
+// whose result is then never committed. A compute function that can fail
+// returns (T, error) with [NewComputedErr], and its failure is cached and
+// read as a value. An effect's run gets a context, [Tracker.Context], that
+// ends when the next run starts or the effect stops.
 //
 // # Memory
 //

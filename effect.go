@@ -22,6 +22,11 @@ type Effect struct {
 	// run is the scope of the current run (Tracker.Scope), or nil. The
 	// engine orders the runs and cleanups that use it.
 	run *Scope
+	// origin is where the function's latest panic was raised.
+	origin originSlot
+	// ctx holds the context of WithContext and the current run's context
+	// (Tracker.Context); nil until needed.
+	ctx *effectContext
 }
 
 // NewEffect creates an effect and runs fn once, synchronously, before
@@ -52,6 +57,9 @@ func NewEffect(fn func(t *Tracker), opts ...EffectOption) *Effect {
 	}
 	o := buildEffectOptions(opts)
 	e := &Effect{fn: fn}
+	if o.ctx != nil {
+		e.ctx = &effectContext{base: o.ctx}
+	}
 	var s Scheduler
 	var sched func(func())
 	var job func()

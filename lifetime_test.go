@@ -159,19 +159,19 @@ func TestChildScopes(t *testing.T) {
 	})
 }
 
-type ctxKey struct{}
+type scopeKey struct{}
 
 func TestScopeContext(t *testing.T) {
 	signalstest.Check(t)
-	base, cancelBase := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "request 7"))
+	base, cancelBase := context.WithCancel(context.WithValue(context.Background(), scopeKey{}, "request 7"))
 	defer cancelBase()
 	scope := signals.NewScope(base)
 	ctx := scope.Context()
 	assert.Same(t, ctx, scope.Context(), "one context per scope")
-	assert.Equal(t, "request 7", ctx.Value(ctxKey{}), "it carries the values of the scope's context")
+	assert.Equal(t, "request 7", ctx.Value(scopeKey{}), "it carries the values of the scope's context")
 	child := scope.Child()
 	childCtx := child.Context()
-	assert.Equal(t, "request 7", childCtx.Value(ctxKey{}))
+	assert.Equal(t, "request 7", childCtx.Value(scopeKey{}))
 	require.NoError(t, ctx.Err())
 	scope.Stop()
 	assert.ErrorIs(t, ctx.Err(), context.Canceled, "cancelled by Stop")
@@ -572,14 +572,14 @@ func TestTrackerScopeOwnsTheRunsEffects(t *testing.T) {
 	assert.Equal(t, 2, innerRuns)
 
 	t.Run("child of the effect's scope", func(t *testing.T) {
-		owner := signals.NewScope(context.WithValue(context.Background(), ctxKey{}, "tenant"))
+		owner := signals.NewScope(context.WithValue(context.Background(), scopeKey{}, "tenant"))
 		got := make(chan signals.PanicInfo, 1)
 		owner.SetPanicHandler(func(p signals.PanicInfo) { got <- p })
 		src := signals.New(0)
 		var run *signals.Scope
 		owner.Effect(func(tr *signals.Tracker) {
 			run = tr.Scope()
-			assert.Equal(t, "tenant", run.Context().Value(ctxKey{}))
+			assert.Equal(t, "tenant", run.Context().Value(scopeKey{}))
 			run.Effect(func(tr *signals.Tracker) {
 				if src.Get(tr) == 1 {
 					panic("inner")
@@ -594,9 +594,9 @@ func TestTrackerScopeOwnsTheRunsEffects(t *testing.T) {
 	})
 
 	t.Run("values of the effect's context", func(t *testing.T) {
-		ctx := context.WithValue(context.Background(), ctxKey{}, "conn")
+		ctx := context.WithValue(context.Background(), scopeKey{}, "conn")
 		var got any
-		e := signals.NewEffect(func(tr *signals.Tracker) { got = tr.Scope().Context().Value(ctxKey{}) }, signals.WithContext(ctx))
+		e := signals.NewEffect(func(tr *signals.Tracker) { got = tr.Scope().Context().Value(scopeKey{}) }, signals.WithContext(ctx))
 		e.Stop()
 		assert.Equal(t, "conn", got)
 	})

@@ -136,6 +136,9 @@ func installHooks() {
 			}
 			ev := Event{Kind: kind, Node: nodeID(&s.Node), Name: s.Name, Duration: d,
 				Changed: changed, Panicked: panicked, Panic: p}
+			if h, ok := s.Impl().(originHolder); ok && panicked {
+				ev.PanicStack = h.originSlot().stackOf(p)
+			}
 			if g != nil {
 				g.Trace(ev)
 			}

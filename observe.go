@@ -39,6 +39,11 @@ type NodeInfo struct {
 	// Panicked.
 	Panic    any
 	Panicked bool
+	// PanicStack is the stack of the goroutine that raised Panic, taken as
+	// the panic unwound (for a panic that reached the function by reading
+	// a computed that had panicked, the stack where that panic was first
+	// raised); "" if unknown.
+	PanicStack string
 	// Stale reports a computed that must check its dependencies before its
 	// value is used again, or an effect that is due to run.
 	Stale bool
@@ -97,6 +102,9 @@ func inspect(n *core.Node) (NodeInfo, []*core.Node, []*core.Node) {
 	info.Stale, info.Stopped = core.State(n)
 	if s := n.Sub(); s != nil {
 		info.Name = s.Name
+		if h, ok := s.Impl().(originHolder); ok && st.Panicked {
+			info.PanicStack = h.originSlot().stackOf(st.Panic)
+		}
 		if d, ok := s.Impl().(describer); ok {
 			info.Value = d.describe()
 		}

@@ -163,6 +163,13 @@ func TestSlogTracer(t *testing.T) {
 			if a.Key == slog.TimeKey || a.Key == "node" || a.Key == "duration" {
 				return slog.Attr{}
 			}
+			if a.Key == "stack" { // shown below only where the panic came from
+				first := strings.SplitN(a.Value.String(), "\n", 3) // header, then the panicking frame
+				if len(first) == 3 && strings.Contains(first[1], "TestSlogTracer.func") {
+					return slog.String("stack", "TestSlogTracer")
+				}
+				return slog.String("stack", "elsewhere: "+a.Value.String())
+			}
 			return a
 		}}))
 	prev := signals.SetTracer(signals.SlogTracer(logger))
@@ -180,7 +187,7 @@ func TestSlogTracer(t *testing.T) {
 	assert.Equal(t, strings.Join([]string{
 		`level=DEBUG msg="signals: recompute" name=c changed=true`,
 		`level=DEBUG msg="signals: set" name=s`,
-		`level=ERROR msg="signals: recompute" name=c changed=true panic=two`,
+		`level=ERROR msg="signals: recompute" name=c changed=true panic=two stack=TestSlogTracer`,
 	}, "\n")+"\n", buf.String())
 }
 

@@ -10,17 +10,24 @@ import (
 // PanicInfo describes a panic that no caller could receive: one raised by an
 // effect run by a Scheduler on a goroutine of its own, by a cleanup run
 // when an effect's context ended, by what a scope stopped when its context
-// ended (then Effect is ""), or by a WithObserved hook.
+// ended (then Effect is ""), by a WithObserved hook, or by effects (or a
+// Tracer) run by a Resource's load on its goroutine.
 type PanicInfo struct {
 	// Effect is the effect's name (WithEffectName), or "". For a panic of
 	// an observation hook (Hook is not ""), it is the name (WithName) of
-	// the signal or computed whose hook panicked.
+	// the signal or computed whose hook panicked. For a panic raised on a
+	// Resource's load goroutine, it is the resource's name.
 	Effect string
 	// Value is what the effect or hook panicked with.
 	Value any
 	// Hook is "onFirst" or "onLast" for a panic of a WithObserved hook,
 	// "" for an effect's panic.
 	Hook string
+	// Stack is the stack of the goroutine that raised Value, taken as the
+	// panic unwound: inside the effect's function, or inside the compute
+	// function whose cached panic the effect read. It is "" for a panic
+	// raised elsewhere, such as in a cleanup.
+	Stack string
 }
 
 var panicHandler atomic.Pointer[func(PanicInfo)]
@@ -68,6 +75,10 @@ func logPanic(info PanicInfo) {
 		slog.Error("signals: observation hook panicked", "node", info.Effect, "hook", info.Hook, "panic", info.Value)
 		return
 	}
+	if info.Stack != "" {
+		slog.Error("signals: effect panicked", "effect", info.Effect, "panic", info.Value, "stack", info.Stack)
+		return
+	}
 	slog.Error("signals: effect panicked", "effect", info.Effect, "panic", info.Value)
 }
 
@@ -78,7 +89,7 @@ func (e *Effect) reportPanic(p any) {
 			h = x.scope.panicHandler()
 		}
 	}
-	handlePanic(PanicInfo{Effect: e.sub.Name, Value: p}, h)
+	handlePanic(PanicInfo{Effect: e.sub.Name, Value: p, Stack: e.origin.stackOf(p)}, h)
 }
 
 // handlePanic hands info to h, or to the process-wide handler if h is nil.

@@ -2,6 +2,8 @@ package signals_test
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -283,15 +285,21 @@ func TestPanicHandler(t *testing.T) {
 		got := make(chan signals.PanicInfo, 1)
 		prev := signals.SetPanicHandler(func(p signals.PanicInfo) { got <- p })
 		defer signals.SetPanicHandler(prev)
+		var line int
 		e := signals.NewEffect(func(tr *signals.Tracker) {
 			if s.Get(tr) == 1 {
-				panic("async boom")
+				_, _, line, _ = runtime.Caller(0)
+				panic("async boom") // the line after Caller's
 			}
 		}, signals.Async(), signals.WithEffectName("ranker"))
 		defer e.Stop()
 		assert.NotPanics(t, func() { s.Set(1) })
 		require.NoError(t, signals.Idle(t.Context()))
-		assert.Equal(t, signals.PanicInfo{Effect: "ranker", Value: "async boom"}, <-got)
+		info := <-got
+		assert.Equal(t, "ranker", info.Effect)
+		assert.Equal(t, "async boom", info.Value)
+		assert.Regexp(t, fmt.Sprintf(`^goroutine \d+ .*\n.*TestPanicHandler.*\n\t.*scheduler_test.go:%d `, line+1), info.Stack,
+			"the stack starts at the frame that panicked")
 
 		var own []any
 		e2 := signals.NewEffect(func(tr *signals.Tracker) {

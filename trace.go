@@ -17,6 +17,7 @@ const (
 	EventSet       EventKind = iota + 1 // a signal took a new value
 	EventRecompute                      // a computed's function ran
 	EventEffectRun                      // an effect's function ran
+	EventLoad                           // a Resource's load finished
 )
 
 func (k EventKind) String() string {
@@ -27,6 +28,8 @@ func (k EventKind) String() string {
 		return "recompute"
 	case EventEffectRun:
 		return "effect"
+	case EventLoad:
+		return "load"
 	}
 	return "unknown"
 }
@@ -39,17 +42,25 @@ type Event struct {
 	Name string
 	// Duration is the run's time, if EnableTiming is on or a tracer is set.
 	Duration time.Duration
-	// Changed reports, for EventRecompute, whether the value changed.
+	// Changed reports, for EventRecompute, whether the value changed; for
+	// EventLoad, whether the outcome was committed (false for a load made
+	// obsolete by a change of its parameters, Reload, Set or Stop).
 	Changed bool
-	// Panicked and Panic report a run that panicked.
-	Panicked bool
-	Panic    any
+	// Err is, for EventLoad, the error the load ended with (after its
+	// retries), or nil. Node and Name are then the resource's.
+	Err error
+	// Panicked and Panic report a run that panicked; PanicStack is the
+	// stack of the goroutine that raised Panic (see NodeInfo.PanicStack).
+	Panicked   bool
+	Panic      any
+	PanicStack string
 }
 
-// A Tracer receives an Event for every write that changes a signal and every
+// A Tracer receives an Event for every write that changes a signal, every
 // run of a compute or effect function (except runs restarted because a
-// value they read changed under them), synchronously, on the goroutine
-// doing the work, without any lock of this package held. It must be safe
+// value they read changed under them) and every load of a Resource,
+// synchronously, on the goroutine doing the work, without any lock of this
+// package held. It must be safe
 // for concurrent use and should be fast; it may read signals.
 type Tracer interface {
 	Trace(Event)
@@ -86,8 +97,9 @@ func signalName(n *core.Node) string {
 	return ""
 }
 
-// SlogTracer returns a Tracer that logs events to l: writes and runs at
-// level Debug, panics at level Error. A nil l logs to slog.Default().
+// SlogTracer returns a Tracer that logs events to l: writes, runs and loads
+// at level Debug, loads that failed at level Warn, panics at level Error. A
+// nil l logs to slog.Default().
 func SlogTracer(l *slog.Logger) Tracer {
 	return TracerFunc(func(e Event) {
 		lg := l
@@ -99,12 +111,22 @@ func SlogTracer(l *slog.Logger) Tracer {
 		if e.Kind != EventSet {
 			attrs = append(attrs, slog.Duration("duration", e.Duration))
 		}
-		if e.Kind == EventRecompute {
+		switch e.Kind {
+		case EventRecompute:
 			attrs = append(attrs, slog.Bool("changed", e.Changed))
+		case EventLoad:
+			attrs = append(attrs, slog.Bool("committed", e.Changed))
+			if e.Err != nil {
+				level = slog.LevelWarn
+				attrs = append(attrs, slog.Any("err", e.Err))
+			}
 		}
 		if e.Panicked {
 			level = slog.LevelError
 			attrs = append(attrs, slog.Any("panic", e.Panic))
+			if e.PanicStack != "" {
+				attrs = append(attrs, slog.String("stack", e.PanicStack))
+			}
 		}
 		lg.LogAttrs(context.Background(), level, msg, attrs...)
 	})

@@ -1,24 +1,32 @@
-// Command cache serves artifacts derived from a movie catalog held in
-// signals, a page per movie and a movies.json index, and shows how
-// fine-grained invalidation makes an HTTP cache exact:
+// Command cache serves pages built from a movie catalog kept in an embedded
+// SQLite database, a page per movie and a movies.json index, and shows how
+// signals make an HTTP cache exact:
 //
-//   - each movie is a Signal; each response is a Computed holding its body
-//     and ETag, built lazily by the first request after a change, so that
-//     conditional GETs are answered with 304 Not Modified from memory;
+//   - the database is the source of truth. An edit (PUT) writes the row in a
+//     transaction, then the signals that say what changed: the row's version,
+//     and, if its title or year changed, the version of what the index shows;
+//   - each response is a Resource that loads its rows from the database on
+//     demand, with the values of the request that needs it (its request id),
+//     and a computed that renders them with errors as values. A response is
+//     loaded on the first request after a change of its rows, and then served
+//     from memory, with 304 Not Modified for conditional GETs;
 //   - editing a movie invalidates exactly the responses built from it: its
 //     own page always, the index only if its title or year changed;
-//   - concurrent requests for a stale response share one build, so an edit
-//     never causes a thundering herd;
-//   - an effect per response notices when its source changes and logs a
-//     purge, where a real deployment would call its CDN's purge API.
+//   - concurrent requests for a stale response share one load, and a request
+//     that gives up does not cancel it for the others;
+//   - the database failing gives 503 naming the cause, a row that cannot be
+//     rendered gives 500 naming it; the next good write of the row recovers;
+//   - an effect per response notices when its rows change and logs a purge,
+//     where a real deployment would call its CDN's purge API.
 //
 // Usage:
 //
-//	go run ./examples/cache [-addr :8080] [-render-delay 0s]
+//	go run ./examples/cache [-addr :8080] [-db catalog.db] [-load-delay 0s]
 //
+// Without -db the database lives in a temporary directory removed at exit.
 // Endpoints: GET /movies/{id} (HTML), GET /movies.json, PUT /movies/{id}
 // (a JSON movie: title, year, director, synopsis) and GET /debug/builds (how
-// many times each response was built).
+// many times each response was loaded and rendered).
 package main
 
 import (
@@ -37,7 +45,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"slices"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -57,24 +65,38 @@ func main() {
 }
 
 // run serves the catalog until ctx is done, then shuts down gracefully.
-func run(ctx context.Context, args []string, stdout io.Writer) error {
+func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	fs := flag.NewFlagSet("cache", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	addr := fs.String("addr", ":8080", "address to listen on")
-	delay := fs.Duration("render-delay", 0, "simulated cost of building a response, to make shared builds visible under concurrent requests")
+	dbPath := fs.String("db", "", "SQLite database file, created and seeded if missing (default: one in a temporary directory, removed at exit)")
+	delay := fs.Duration("load-delay", 0, "simulated cost of loading a response from the database, to make shared loads visible under concurrent requests")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *delay < 0 {
-		return fmt.Errorf("-render-delay must not be negative, got %v", *delay)
+		return fmt.Errorf("-load-delay must not be negative, got %v", *delay)
 	}
+	if *dbPath == "" {
+		dir, err := os.MkdirTemp("", "signals-cache-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		*dbPath = filepath.Join(dir, "catalog.db")
+	}
+	st, err := openStore(ctx, *dbPath, seedCatalog)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, st.Close()) }()
 
-	// The purge effects outlive ctx until run returns, so that edits still
-	// in flight during the shutdown are purged too.
+	// The resources and purge effects outlive ctx until run returns, so that
+	// requests and edits still in flight during the shutdown are served.
 	life, end := context.WithCancel(context.Background())
 	defer end()
 	logger := slog.New(slog.NewTextHandler(stdout, nil))
-	s, err := newServer(life, seedCatalog, *delay, logger, func(path string) {
+	s, err := newServer(life, st, *delay, logger, func(path string) {
 		logger.Info("purge", "path", path) // a real deployment calls its CDN here
 	})
 	if err != nil {
@@ -85,6 +107,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "database %s\n", *dbPath)
 	fmt.Fprintf(stdout, "serving the movie catalog on %s/movies.json\n", baseURL(ln.Addr()))
 
 	served := make(chan error, 1)
@@ -111,9 +134,7 @@ func baseURL(addr net.Addr) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// Movie is one entry of the catalog. It is comparable, so a Signal[Movie]
-// ignores an edit that changes nothing, and no response is rebuilt or
-// purged because of it.
+// Movie is one row of the catalog.
 type Movie struct {
 	ID       int    `json:"id"`
 	Title    string `json:"title"`
@@ -161,63 +182,65 @@ type response struct {
 	etag string
 }
 
-// artifact is one cacheable URL: its response, built on demand, and how many
-// times it was built.
+// artifact is one cacheable URL: a resource loading its data, a computed
+// rendering it, and counters.
 type artifact struct {
-	contentType string
-	response    *signals.Computed[response]
-	builds      atomic.Int64
+	path, contentType string
+	wait              func(ctx context.Context) error // waits for the data to be loaded
+	response          *signals.Computed[signals.Result[response]]
+	loads, renders    atomic.Int64
 }
+
+// unavailableError is a failure of the database: the response is 503.
+type unavailableError struct{ err error }
+
+func (e *unavailableError) Error() string { return "database unavailable: " + e.err.Error() }
+func (e *unavailableError) Unwrap() error { return e.err }
+
+// errChanged is a render that found its data being reloaded: a change came
+// in after the request's wait, which waits again.
+var errChanged = errors.New("changed while serving")
 
 type server struct {
 	mux       *http.ServeMux
-	movies    map[string]*signals.Signal[Movie] // by the id as written in URLs
-	artifacts map[string]*artifact              // by URL path
-	scope     *signals.Scope                    // owns the purge effects
+	store     *store
+	rows      map[string]*signals.Signal[uint64] // each row's version, by the id as written in URLs
+	listing   *signals.Signal[uint64]            // version of what the index shows
+	artifacts map[string]*artifact               // by URL path
+	scope     *signals.Scope                     // owns the resources and the purge effects
 	delay     time.Duration
 	log       *slog.Logger
 	purge     func(path string)
+	requests  atomic.Uint64
 }
 
-// newServer serves catalog until ctx is done. purge is called with the path
-// of every response whose content changed; it must be safe for concurrent
-// use.
-func newServer(ctx context.Context, catalog []Movie, delay time.Duration, log *slog.Logger, purge func(path string)) (*server, error) {
+// newServer serves the catalog in st until ctx is done. purge is called with
+// the path of every response whose rows changed; it must be safe for
+// concurrent use.
+func newServer(ctx context.Context, st *store, delay time.Duration, log *slog.Logger, purge func(path string)) (*server, error) {
+	ids, err := st.ids(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the catalog: %w", err)
+	}
 	s := &server{
 		mux:       http.NewServeMux(),
-		movies:    make(map[string]*signals.Signal[Movie], len(catalog)),
-		artifacts: make(map[string]*artifact, len(catalog)+1),
+		store:     st,
+		rows:      make(map[string]*signals.Signal[uint64], len(ids)),
+		listing:   signals.New(uint64(0), signals.WithName[uint64]("listing")),
+		artifacts: make(map[string]*artifact, len(ids)+1),
 		scope:     signals.NewScope(ctx),
 		delay:     delay,
 		log:       log,
 		purge:     purge,
 	}
-	ids := make([]string, 0, len(catalog))
-	for _, m := range catalog {
-		if err := m.validate(); err != nil {
-			return nil, fmt.Errorf("movie %d: %w", m.ID, err)
-		}
-		id := strconv.Itoa(m.ID)
-		if _, dup := s.movies[id]; dup {
-			return nil, fmt.Errorf("movie %d appears twice in the catalog", m.ID)
-		}
-		movie := signals.New(m, signals.WithName[Movie]("movie "+id))
-		s.movies[id] = movie
-		ids = append(ids, id)
-		addArtifact(s, "/movies/"+id, "text/html; charset=utf-8", movie, renderPage)
+	for _, id := range ids {
+		key := strconv.Itoa(id)
+		row := signals.New(uint64(0), signals.WithName[uint64]("row "+key))
+		s.rows[key] = row
+		addArtifact(s, "/movies/"+key, "text/html; charset=utf-8", row,
+			func(ctx context.Context) (Movie, error) { return st.movie(ctx, id) }, renderPage)
 	}
-
-	// The index depends on the listings only, compared as a whole, so an edit
-	// that leaves every title and year as it was does not rebuild it.
-	listings := signals.NewComputed(func(t *signals.Tracker) []listing {
-		out := make([]listing, 0, len(ids))
-		for _, id := range ids {
-			m := s.movies[id].Get(t)
-			out = append(out, listing{ID: m.ID, Title: m.Title, Year: m.Year, URL: "/movies/" + id})
-		}
-		return out
-	}, signals.WithEqual(slices.Equal[[]listing]), signals.WithName[[]listing]("listings"))
-	addArtifact(s, "/movies.json", "application/json", listings, renderIndex)
+	addArtifact(s, "/movies.json", "application/json", s.listing, st.listings, renderIndex)
 
 	s.mux.HandleFunc("GET /movies/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
@@ -234,32 +257,76 @@ func newServer(ctx context.Context, catalog []Movie, delay time.Duration, log *s
 	return s, nil
 }
 
-func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+type requestIDKey struct{}
 
-// addArtifact serves at path the result of render applied to source.
+// ServeHTTP gives every request an id (its X-Request-Id, or a new one),
+// which the loads it starts log.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := r.Header.Get("X-Request-Id")
+	if id == "" || len(id) > 64 {
+		id = "r" + strconv.FormatUint(s.requests.Add(1), 10)
+	}
+	w.Header().Set("X-Request-Id", id)
+	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+}
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// addArtifact serves at path what render makes of the data load reads from
+// the database, reloaded whenever version changes.
 //
-// The purge effect watches the source, not the response: watching the
-// response would make every edit rebuild it at once, whether anyone asks for
-// it or not. Since render depends on nothing else and shows all of its
-// source, a change of the source is a change of the response; the purge
-// sends the CDN back to the origin, where the first request builds the new
-// version, once.
-func addArtifact[S any](s *server, path, contentType string, source signals.Readable[S], render func(S) []byte) {
-	a := &artifact{contentType: contentType}
-	a.response = signals.NewComputed(func(t *signals.Tracker) response {
-		body := render(source.Get(t))
-		time.Sleep(s.delay)
-		// Counting and logging are the only side effects here; a build
-		// restarted by a concurrent edit counts twice.
-		n := a.builds.Add(1)
-		s.log.Info("build", "path", path, "n", n)
+// The resource loads on demand: a change cancels a load in progress and
+// waits for the next request, whose context's values the load gets (but
+// not its cancellation: the other requests share the load). The purge
+// effect watches the version, not the response: watching the response would
+// load and render it again after every edit, whether anyone asks for it or
+// not.
+func addArtifact[D any](s *server, path, contentType string, version *signals.Signal[uint64],
+	load func(context.Context) (D, error), render func(D) ([]byte, error)) {
+	a := &artifact{path: path, contentType: contentType}
+	data := signals.NewResource(func(t *signals.Tracker) uint64 { return version.Get(t) },
+		func(ctx context.Context, _ uint64) (D, error) {
+			n := a.loads.Add(1)
+			s.log.InfoContext(ctx, "load", "path", path, "n", n, "request", requestID(ctx))
+			var zero D
+			select {
+			case <-time.After(s.delay):
+			case <-ctx.Done():
+				return zero, ctx.Err()
+			}
+			d, err := load(ctx)
+			if err != nil {
+				return zero, &unavailableError{err}
+			}
+			return d, nil
+		},
+		signals.LoadOnDemand(),
+		signals.WithRetry(2, signals.ExponentialBackoff(10*time.Millisecond, 50*time.Millisecond)),
+		signals.WithScope(s.scope), signals.WithEffectName(path))
+	a.wait = func(ctx context.Context) error {
+		_, err := data.Wait(ctx)
+		return err
+	}
+	a.response = signals.NewComputedErr(func(t *signals.Tracker) (response, error) {
+		d := data.Get(t)
+		if d.Status != signals.ResourceReady {
+			return response{}, errChanged
+		}
+		a.renders.Add(1)
+		body, err := render(d.Value)
+		if err != nil {
+			return response{}, fmt.Errorf("render %s: %w", path, err)
+		}
 		sum := sha256.Sum256(body)
-		return response{body: body, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
-	}, signals.WithEqual(func(a, b response) bool { return a.etag == b.etag }), signals.WithName[response](path))
+		return response{body: body, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}, nil
+	}, signals.WithName[signals.Result[response]](path))
 	s.artifacts[path] = a
 
 	// Watch skips the initial value: nothing is cached yet.
-	signals.Watch(source, func(S, S) { s.purge(path) },
+	signals.Watch(version, func(_, _ uint64) { s.purge(path) },
 		signals.WatchEffect(signals.WithScope(s.scope), signals.WithEffectName("purge "+path)))
 }
 
@@ -275,42 +342,68 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 </html>
 `))
 
-func renderPage(m Movie) []byte {
+// renderPage renders a movie's page. Rows may have been written by other
+// programs, so they are checked like edits are.
+func renderPage(m Movie) ([]byte, error) {
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("movie %d: %w", m.ID, err)
+	}
 	var b bytes.Buffer
 	if err := pageTemplate.Execute(&b, m); err != nil {
-		panic(err) // a bug in the template: the computed caches the panic, net/http logs it
+		return nil, err
 	}
-	return b.Bytes()
+	return b.Bytes(), nil
 }
 
-func renderIndex(ls []listing) []byte {
+func renderIndex(ls []listing) ([]byte, error) {
 	body, err := json.MarshalIndent(ls, "", "  ")
 	if err != nil {
-		panic(err) // cannot happen: listings hold only strings and ints
+		return nil, err
 	}
-	return append(body, '\n')
+	return append(body, '\n'), nil
 }
 
-// serveArtifact answers from the cached response, building it if an edit
-// made it stale.
+// serveArtifact answers from the cached response, waiting for its data to
+// be loaded if a change made it stale.
 func (s *server) serveArtifact(w http.ResponseWriter, r *http.Request, a *artifact) {
-	resp := a.response.Peek()
-	h := w.Header()
-	h.Set("Content-Type", a.contentType)
-	h.Set("ETag", resp.etag)
-	// Browsers revalidate every time, which costs a 304 from memory; a CDN
-	// keeps the response until it is purged.
-	h.Set("Cache-Control", "public, max-age=0, s-maxage=86400")
-	// ServeContent answers If-None-Match (304) and Range from the ETag.
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(resp.body))
+	for {
+		if err := a.wait(r.Context()); err != nil {
+			if r.Context().Err() != nil {
+				return // the client is gone; the load goes on for the others
+			}
+			status := http.StatusInternalServerError
+			if _, ok := errors.AsType[*unavailableError](err); ok || errors.Is(err, signals.ErrResourceStopped) {
+				status = http.StatusServiceUnavailable
+			}
+			http.Error(w, err.Error(), status)
+			return
+		}
+		resp := a.response.Peek()
+		if errors.Is(resp.Err, errChanged) {
+			continue
+		}
+		if resp.Err != nil {
+			http.Error(w, resp.Err.Error(), http.StatusInternalServerError)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", a.contentType)
+		h.Set("ETag", resp.Value.etag)
+		// Browsers revalidate every time, which costs a 304 from memory; a
+		// CDN keeps the response until it is purged.
+		h.Set("Cache-Control", "public, max-age=0, s-maxage=86400")
+		// ServeContent answers If-None-Match (304) and Range from the ETag.
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(resp.Value.body))
+		return
+	}
 }
 
-// editMovie replaces a movie with the one in the request body. The movie is
-// one signal, so readers see either the old movie or the new one, never a
-// mix, and a request that fails validation changes nothing.
+// editMovie replaces a movie with the one in the request body: the row is
+// written in a transaction, then the signals say what changed. A request
+// that fails validation, or whose transaction fails, changes nothing.
 func (s *server) editMovie(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	movie, ok := s.movies[id]
+	row, ok := s.rows[id]
 	if !ok {
 		http.Error(w, fmt.Sprintf("no movie %q", id), http.StatusNotFound)
 		return
@@ -334,19 +427,43 @@ func (s *server) editMovie(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("invalid movie: id %d in the body does not match %s in the URL", m.ID, id), http.StatusBadRequest)
 		return
 	}
-	m.ID = movie.Peek().ID
+	m.ID, _ = strconv.Atoi(id)
 	if err := m.validate(); err != nil {
 		http.Error(w, "invalid movie: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	movie.Set(m) // runs the purge effects before returning
+	old, err := s.store.update(r.Context(), m)
+	switch {
+	case errors.Is(err, errNoMovie):
+		http.Error(w, fmt.Sprintf("no movie %q", id), http.StatusNotFound)
+		return
+	case err != nil:
+		http.Error(w, (&unavailableError{err}).Error(), http.StatusServiceUnavailable)
+		return
+	}
+	if old != m {
+		// Committed: now say which rows changed. The purge effects run
+		// before Batch returns.
+		signals.Batch(func() {
+			row.Update(func(v uint64) uint64 { return v + 1 })
+			if old.Title != m.Title || old.Year != m.Year {
+				s.listing.Update(func(v uint64) uint64 { return v + 1 })
+			}
+		})
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// build counts how many times a response was loaded and rendered.
+type build struct {
+	Loads   int64 `json:"loads"`
+	Renders int64 `json:"renders"`
+}
+
 func (s *server) serveBuilds(w http.ResponseWriter, r *http.Request) {
-	builds := make(map[string]int64, len(s.artifacts))
+	builds := make(map[string]build, len(s.artifacts))
 	for path, a := range s.artifacts {
-		builds[path] = a.builds.Load()
+		builds[path] = build{a.loads.Load(), a.renders.Load()}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if err := json.NewEncoder(w).Encode(builds); err != nil {

@@ -2,12 +2,17 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -39,15 +44,65 @@ func (p *purges) take() []string {
 	return paths
 }
 
-// testServer serves seedCatalog on loopback.
-func testServer(t *testing.T, delay time.Duration) (*httptest.Server, *purges) {
+// syncBuffer is a log destination safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// client is the tests' HTTP client: no request waits for ever.
+var client = &http.Client{
+	Timeout:   20 * time.Second,
+	Transport: &http.Transport{MaxIdleConnsPerHost: 64},
+}
+
+// watchdog makes a test that has not finished after d fail with every
+// goroutine's stack, rather than hang until go test's own timeout.
+func watchdog(t *testing.T, d time.Duration) {
 	t.Helper()
-	p := new(purges)
-	s, err := newServer(t.Context(), seedCatalog, delay, slog.New(slog.DiscardHandler), p.add)
+	name := t.Name()
+	timer := time.AfterFunc(d, func() {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		fmt.Fprintf(os.Stderr, "%s: not done after %v; goroutines:\n%s", name, d, buf)
+		panic(name + " hung")
+	})
+	t.Cleanup(func() { timer.Stop() })
+}
+
+type fixture struct {
+	ts     *httptest.Server
+	srv    *server
+	purged *purges
+	logs   *syncBuffer
+}
+
+// testServer serves a fresh catalog, seeded into a database in a
+// temporary directory, on loopback.
+func testServer(t *testing.T, delay time.Duration) *fixture {
+	t.Helper()
+	watchdog(t, 15*time.Second)
+	st, err := openStore(t.Context(), filepath.Join(t.TempDir(), "catalog.db"), seedCatalog)
 	require.NoError(t, err)
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
-	return ts, p
+	t.Cleanup(func() { st.Close() })
+	f := &fixture{purged: new(purges), logs: new(syncBuffer)}
+	f.srv, err = newServer(t.Context(), st, delay, slog.New(slog.NewTextHandler(f.logs, nil)), f.purged.add)
+	require.NoError(t, err)
+	f.ts = httptest.NewServer(f.srv)
+	t.Cleanup(f.ts.Close)
+	return f
 }
 
 type reply struct {
@@ -63,7 +118,7 @@ func do(t *testing.T, method, url, body string, header ...string) reply {
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -76,79 +131,91 @@ func get(t *testing.T, url string) reply {
 	return do(t, http.MethodGet, url, "")
 }
 
-func builds(t *testing.T, ts *httptest.Server) map[string]int64 {
+func (f *fixture) builds(t *testing.T) map[string]build {
 	t.Helper()
-	r := get(t, ts.URL+"/debug/builds")
+	r := get(t, f.ts.URL+"/debug/builds")
 	require.Equal(t, http.StatusOK, r.status)
-	var b map[string]int64
+	var b map[string]build
 	require.NoError(t, json.Unmarshal([]byte(r.body), &b))
 	return b
 }
 
+// exec runs SQL directly on the database, behind the server's back.
+func (f *fixture) exec(t *testing.T, query string, args ...any) {
+	t.Helper()
+	_, err := f.srv.store.db.ExecContext(t.Context(), query, args...)
+	require.NoError(t, err)
+}
+
 func TestConditionalGet(t *testing.T) {
-	ts, _ := testServer(t, 0)
+	f := testServer(t, 0)
 	for _, path := range []string{"/movies/3", "/movies.json"} {
-		first := get(t, ts.URL+path)
+		first := get(t, f.ts.URL+path)
 		require.Equal(t, http.StatusOK, first.status, path)
 		require.NotEmpty(t, first.etag, path)
 
-		again := do(t, http.MethodGet, ts.URL+path, "", "If-None-Match", first.etag)
+		again := do(t, http.MethodGet, f.ts.URL+path, "", "If-None-Match", first.etag)
 		assert.Equal(t, http.StatusNotModified, again.status, path)
 		assert.Empty(t, again.body, path)
 		assert.Equal(t, first.etag, again.etag, path)
 
-		other := do(t, http.MethodGet, ts.URL+path, "", "If-None-Match", `"something else"`)
+		other := do(t, http.MethodGet, f.ts.URL+path, "", "If-None-Match", `"something else"`)
 		assert.Equal(t, http.StatusOK, other.status, path)
 		assert.Equal(t, first.body, other.body, path)
 	}
-	assert.Contains(t, get(t, ts.URL+"/movies/3").body, "<h1>Seven Samurai</h1>")
-	assert.Contains(t, get(t, ts.URL+"/movies.json").body, `"title": "Seven Samurai"`)
-	// Three requests each, one build each; the other movies were never asked for.
-	assert.Equal(t, map[string]int64{
-		"/movies/1": 0, "/movies/2": 0, "/movies/3": 1, "/movies/4": 0, "/movies/5": 0, "/movies.json": 1,
-	}, builds(t, ts))
+	assert.Contains(t, get(t, f.ts.URL+"/movies/3").body, "<h1>Seven Samurai</h1>")
+	assert.Contains(t, get(t, f.ts.URL+"/movies.json").body, `"title": "Seven Samurai"`)
+	// Four requests each, one load and one render each; the other movies
+	// were never asked for, so never read from the database.
+	one, none := build{1, 1}, build{}
+	assert.Equal(t, map[string]build{
+		"/movies/1": none, "/movies/2": none, "/movies/3": one, "/movies/4": none, "/movies/5": none, "/movies.json": one,
+	}, f.builds(t))
 }
 
 func TestEditInvalidatesExactlyItsDependents(t *testing.T) {
-	ts, purged := testServer(t, 0)
+	f := testServer(t, 0)
 	paths := []string{"/movies/1", "/movies/2", "/movies/3", "/movies/4", "/movies/5", "/movies.json"}
 	etags := map[string]string{}
 	for _, path := range paths {
-		r := get(t, ts.URL+path)
+		r := get(t, f.ts.URL+path)
 		require.Equal(t, http.StatusOK, r.status)
 		etags[path] = r.etag
 	}
-	before := builds(t, ts)
+	before := f.builds(t)
 
 	// checkEdit makes an edit, then checks what was purged, which ETags
-	// changed and what was rebuilt when every path is requested again.
+	// changed and what was loaded again when every path is requested.
 	checkEdit := func(name, id, body string, changed ...string) {
 		t.Helper()
-		r := do(t, http.MethodPut, ts.URL+"/movies/"+id, body)
+		r := do(t, http.MethodPut, f.ts.URL+"/movies/"+id, body)
 		require.Equal(t, http.StatusNoContent, r.status, "%s: %s", name, r.body)
-		assert.ElementsMatch(t, changed, purged.take(), "%s: purged", name)
+		assert.ElementsMatch(t, changed, f.purged.take(), "%s: purged", name)
 		for _, path := range paths {
-			r := do(t, http.MethodGet, ts.URL+path, "", "If-None-Match", etags[path])
+			r := do(t, http.MethodGet, f.ts.URL+path, "", "If-None-Match", etags[path])
 			if slices.Contains(changed, path) {
 				assert.Equal(t, http.StatusOK, r.status, "%s: %s", name, path)
 				assert.NotEqual(t, etags[path], r.etag, "%s: %s", name, path)
-				before[path]++
+				b := before[path]
+				b.Loads++
+				b.Renders++
+				before[path] = b
 			} else {
 				assert.Equal(t, http.StatusNotModified, r.status, "%s: %s", name, path)
 				assert.Equal(t, etags[path], r.etag, "%s: %s", name, path)
 			}
 			etags[path] = r.etag
 		}
-		assert.Equal(t, before, builds(t, ts), "%s: builds", name)
+		assert.Equal(t, before, f.builds(t), "%s: builds", name)
 	}
 
 	checkEdit("new title", "1",
 		`{"title": "Metropolis (restored)", "year": 1927, "director": "Fritz Lang", "synopsis": "In a city of towers, the son of its master falls for a worker's prophet."}`,
 		"/movies/1", "/movies.json")
-	assert.Contains(t, get(t, ts.URL+"/movies/1").body, "<h1>Metropolis (restored)</h1>")
-	assert.Contains(t, get(t, ts.URL+"/movies.json").body, `"title": "Metropolis (restored)"`)
+	assert.Contains(t, get(t, f.ts.URL+"/movies/1").body, "<h1>Metropolis (restored)</h1>")
+	assert.Contains(t, get(t, f.ts.URL+"/movies.json").body, `"title": "Metropolis (restored)"`)
 
-	// The index shows no synopsis: it is neither purged nor rebuilt.
+	// The index shows no synopsis: it is neither purged nor loaded again.
 	checkEdit("new synopsis", "2",
 		`{"id": 2, "title": "Casablanca", "year": 1942, "director": "Michael Curtiz", "synopsis": "Of all the gin joints in all the towns in all the world."}`,
 		"/movies/2")
@@ -156,50 +223,156 @@ func TestEditInvalidatesExactlyItsDependents(t *testing.T) {
 	// Writing what is already there changes nothing at all.
 	checkEdit("same movie", "4",
 		`{"title": "Vertigo", "year": 1958, "director": "Alfred Hitchcock", "synopsis": "A detective afraid of heights follows a woman who seems possessed."}`)
+
+	// The database has the edits.
+	m, err := f.srv.store.movie(t.Context(), 2)
+	require.NoError(t, err)
+	assert.Equal(t, "Of all the gin joints in all the towns in all the world.", m.Synopsis)
 }
 
-func TestConcurrentRequestsShareOneBuild(t *testing.T) {
-	// The delay keeps the build in progress while the requests arrive.
-	ts, _ := testServer(t, 50*time.Millisecond)
-	require.Equal(t, http.StatusOK, get(t, ts.URL+"/movies/5").status)
-	r := do(t, http.MethodPut, ts.URL+"/movies/5",
+// stale edits movie 5, so that its page is stale, and returns the loads of
+// that page so far.
+func (f *fixture) stale(t *testing.T) int64 {
+	t.Helper()
+	require.Equal(t, http.StatusOK, get(t, f.ts.URL+"/movies/5").status)
+	r := do(t, http.MethodPut, f.ts.URL+"/movies/5",
 		`{"title": "Stalker", "year": 1979, "director": "Andrei Tarkovsky", "synopsis": "Three men, one Zone."}`)
 	require.Equal(t, http.StatusNoContent, r.status, r.body)
-	before := builds(t, ts)["/movies/5"]
+	return f.builds(t)["/movies/5"].Loads
+}
+
+// fetch GETs url and reports the status and body, or the error.
+func fetch(ctx context.Context, url string) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), err
+}
+
+func TestConcurrentRequestsShareOneLoad(t *testing.T) {
+	// The delay keeps the load in progress while the requests arrive.
+	f := testServer(t, 50*time.Millisecond)
+	before := f.stale(t)
 
 	const n = 32
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n}}
-	defer client.CloseIdleConnections()
 	start := make(chan struct{})
-	etags := make([]string, n)
 	var wg sync.WaitGroup
-	for i := range n {
+	for range n {
 		wg.Go(func() {
 			<-start
-			resp, err := client.Get(ts.URL + "/movies/5")
-			if !assert.NoError(t, err) {
-				return
+			status, body, err := fetch(t.Context(), f.ts.URL+"/movies/5")
+			if assert.NoError(t, err) {
+				assert.Equal(t, http.StatusOK, status)
+				assert.Contains(t, body, "Three men, one Zone.")
 			}
-			defer resp.Body.Close()
-			body, err := io.ReadAll(resp.Body)
-			assert.NoError(t, err)
-			assert.Equal(t, http.StatusOK, resp.StatusCode)
-			assert.Contains(t, string(body), "Three men, one Zone.")
-			etags[i] = resp.Header.Get("ETag")
 		})
 	}
 	close(start)
 	wg.Wait()
+	assert.Equal(t, build{before + 1, before + 1}, f.builds(t)["/movies/5"], "%d concurrent requests for a stale page", n)
+}
 
-	assert.Equal(t, before+1, builds(t, ts)["/movies/5"], "%d concurrent requests for a stale page", n)
-	for _, etag := range etags {
-		assert.Equal(t, etags[0], etag)
+func TestCancelledRequestDoesNotCancelTheSharedLoad(t *testing.T) {
+	f := testServer(t, 200*time.Millisecond)
+	before := f.stale(t)
+
+	// The first request starts the load, with its request id, then gives up.
+	ctx, cancel := context.WithCancel(t.Context())
+	gaveUp := make(chan error)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.ts.URL+"/movies/5", nil)
+		req.Header.Set("X-Request-Id", "impatient")
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		gaveUp <- err
+	}()
+	require.Eventually(t, func() bool { return f.builds(t)["/movies/5"].Loads == before+1 }, 5*time.Second, time.Millisecond)
+	assert.Contains(t, f.logs.String(), `msg=load path=/movies/5 n=2 request=impatient`,
+		"the load runs with the values of the request that started it")
+
+	var wg sync.WaitGroup
+	for range 31 {
+		wg.Go(func() {
+			status, body, err := fetch(t.Context(), f.ts.URL+"/movies/5")
+			if assert.NoError(t, err) {
+				assert.Equal(t, http.StatusOK, status)
+				assert.Contains(t, body, "Three men, one Zone.")
+			}
+		})
 	}
+	time.Sleep(20 * time.Millisecond) // the others are waiting for the load
+	cancel()
+	assert.ErrorIs(t, <-gaveUp, context.Canceled)
+	wg.Wait()
+	assert.Equal(t, build{before + 1, before + 1}, f.builds(t)["/movies/5"], "the load went on, once, for the others")
+}
+
+func TestDatabaseFailures(t *testing.T) {
+	t.Run("query error", func(t *testing.T) {
+		f := testServer(t, 0)
+		require.Equal(t, http.StatusOK, get(t, f.ts.URL+"/movies/1").status)
+		f.exec(t, `ALTER TABLE movies RENAME TO movies_elsewhere`)
+
+		// A page never loaded, and an edit: both fail, naming the cause.
+		r := get(t, f.ts.URL+"/movies/2")
+		assert.Equal(t, http.StatusServiceUnavailable, r.status)
+		assert.Equal(t, "database unavailable: sqlite3: SQL logic error: no such table: movies\n", r.body)
+		edit := `{"title": "Casablanca", "year": 1942, "director": "Michael Curtiz", "synopsis": "Play it."}`
+		r = do(t, http.MethodPut, f.ts.URL+"/movies/2", edit)
+		assert.Equal(t, http.StatusServiceUnavailable, r.status)
+		assert.Contains(t, r.body, "no such table: movies")
+		assert.Empty(t, f.purged.take(), "a failed write invalidates nothing")
+		// The page loaded before the failure is still served from memory.
+		assert.Equal(t, http.StatusOK, get(t, f.ts.URL+"/movies/1").status)
+
+		// Repaired: the failure is kept until the row changes, and the next
+		// good write recovers.
+		f.exec(t, `ALTER TABLE movies_elsewhere RENAME TO movies`)
+		assert.Equal(t, http.StatusServiceUnavailable, get(t, f.ts.URL+"/movies/2").status)
+		r = do(t, http.MethodPut, f.ts.URL+"/movies/2", edit)
+		require.Equal(t, http.StatusNoContent, r.status, r.body)
+		r = get(t, f.ts.URL+"/movies/2")
+		assert.Equal(t, http.StatusOK, r.status)
+		assert.Contains(t, r.body, "Play it.")
+	})
+	t.Run("closed", func(t *testing.T) {
+		f := testServer(t, 0)
+		require.NoError(t, f.srv.store.Close())
+		r := get(t, f.ts.URL+"/movies/3")
+		assert.Equal(t, http.StatusServiceUnavailable, r.status)
+		assert.Equal(t, "database unavailable: sql: database is closed\n", r.body)
+		r = do(t, http.MethodPut, f.ts.URL+"/movies/3", `{"title": "Ran", "year": 1985, "director": "Akira Kurosawa"}`)
+		assert.Equal(t, http.StatusServiceUnavailable, r.status)
+		assert.Equal(t, "database unavailable: sql: database is closed\n", r.body)
+	})
+}
+
+func TestRowThatCannotBeRenderedIs500(t *testing.T) {
+	f := testServer(t, 0)
+	// Written behind the server's back, by a program that does not check.
+	f.exec(t, `UPDATE movies SET year = 12 WHERE id = 4`)
+	r := get(t, f.ts.URL+"/movies/4")
+	assert.Equal(t, http.StatusInternalServerError, r.status)
+	assert.Equal(t, "render /movies/4: movie 4: year 12 is not between 1888 and 2100\n", r.body)
+	assert.Equal(t, http.StatusOK, get(t, f.ts.URL+"/movies.json").status, "the index shows no check")
+
+	r = do(t, http.MethodPut, f.ts.URL+"/movies/4", `{"title": "Vertigo", "year": 1958, "director": "Alfred Hitchcock"}`)
+	require.Equal(t, http.StatusNoContent, r.status, r.body)
+	assert.Equal(t, http.StatusOK, get(t, f.ts.URL+"/movies/4").status)
 }
 
 func TestBadEdits(t *testing.T) {
-	ts, purged := testServer(t, 0)
-	page := get(t, ts.URL+"/movies/1")
+	f := testServer(t, 0)
+	page := get(t, f.ts.URL+"/movies/1")
 	valid := `{"title": "M", "year": 1931, "director": "Fritz Lang"}`
 	for _, tc := range []struct {
 		name, method, path, body string
@@ -221,41 +394,53 @@ func TestBadEdits(t *testing.T) {
 		{"unknown page", http.MethodGet, "/movies/99", "", http.StatusNotFound, `no movie "99"`},
 		{"wrong method", http.MethodDelete, "/movies/1", "", http.StatusMethodNotAllowed, "Method Not Allowed"},
 	} {
-		r := do(t, tc.method, ts.URL+tc.path, tc.body)
+		r := do(t, tc.method, f.ts.URL+tc.path, tc.body)
 		assert.Equal(t, tc.status, r.status, tc.name)
 		assert.Contains(t, r.body, tc.message, tc.name)
 	}
-	// Nothing was half-applied: no purge, and the page is the one cached.
-	assert.Empty(t, purged.take())
-	r := do(t, http.MethodGet, ts.URL+"/movies/1", "", "If-None-Match", page.etag)
+	// Nothing was half-applied: no purge, the row is as it was, and the
+	// page is the one cached.
+	assert.Empty(t, f.purged.take())
+	m, err := f.srv.store.movie(t.Context(), 1)
+	require.NoError(t, err)
+	assert.Equal(t, seedCatalog[0], m)
+	r := do(t, http.MethodGet, f.ts.URL+"/movies/1", "", "If-None-Match", page.etag)
 	assert.Equal(t, http.StatusNotModified, r.status)
-	assert.Equal(t, int64(1), builds(t, ts)["/movies/1"])
+	assert.Equal(t, build{1, 1}, f.builds(t)["/movies/1"])
 }
 
-func TestNewServerRejectsBadCatalogs(t *testing.T) {
-	discard := slog.New(slog.DiscardHandler)
-	_, err := newServer(t.Context(), []Movie{seedCatalog[0], seedCatalog[0]}, 0, discard, func(string) {})
-	assert.EqualError(t, err, "movie 1 appears twice in the catalog")
-	_, err = newServer(t.Context(), []Movie{{ID: 7, Year: 2000, Director: "X"}}, 0, discard, func(string) {})
-	assert.EqualError(t, err, "movie 7: title is required")
+func TestOpenStoreFailures(t *testing.T) {
+	_, err := openStore(t.Context(), filepath.Join(t.TempDir(), "missing", "dir", "catalog.db"), seedCatalog)
+	assert.ErrorContains(t, err, "unable to open database file")
+	_, err = openStore(t.Context(), filepath.Join(t.TempDir(), "catalog.db"), []Movie{{ID: 7, Year: 2000, Director: "X"}})
+	assert.ErrorContains(t, err, "seed movie 7: title is required")
+	_, err = openStore(t.Context(), filepath.Join(t.TempDir(), "catalog.db"), []Movie{seedCatalog[0], seedCatalog[0]})
+	assert.ErrorContains(t, err, "seed movie 1: sqlite3: constraint failed: UNIQUE constraint failed: movies.id")
 }
 
-func TestRun(t *testing.T) {
+// started runs the program with args and returns its base URL, a function
+// that stops it and returns its output, and fails the test if it does not
+// come up.
+func started(t *testing.T, args ...string) (string, func() string) {
+	t.Helper()
+	watchdog(t, 15*time.Second)
 	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
 	out, w := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, w)
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), w)
 		w.Close()
 	}()
-
 	lines := bufio.NewScanner(out)
 	var url string
+	var head strings.Builder
 	for url == "" && lines.Scan() {
-		url, _ = strings.CutPrefix(lines.Text(), "serving the movie catalog on ")
+		head.WriteString(lines.Text() + "\n")
+		if u, ok := strings.CutPrefix(lines.Text(), "serving the movie catalog on "); ok {
+			url = u
+		}
 	}
-	require.True(t, strings.HasPrefix(url, "http://127.0.0.1:"), "banner with the URL: %q", url)
+	require.True(t, strings.HasPrefix(url, "http://127.0.0.1:"), "banner with the URL: %q", head.String())
 	logs := make(chan string)
 	go func() {
 		var b strings.Builder
@@ -264,24 +449,47 @@ func TestRun(t *testing.T) {
 		}
 		logs <- b.String()
 	}()
+	return strings.TrimSuffix(url, "/movies.json"), func() string {
+		cancel() // as SIGINT does
+		select {
+		case err := <-done:
+			assert.NoError(t, err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("run did not return after its context was canceled")
+		}
+		return head.String() + <-logs
+	}
+}
 
-	assert.Equal(t, http.StatusOK, get(t, url).status)
-	base := strings.TrimSuffix(url, "/movies.json")
+func TestRun(t *testing.T) {
+	base, stop := started(t)
+	assert.Equal(t, http.StatusOK, get(t, base+"/movies.json").status)
 	assert.Equal(t, http.StatusNoContent, do(t, http.MethodPut, base+"/movies/4",
 		`{"title": "Vertigo", "year": 1958, "director": "Alfred Hitchcock"}`).status)
-
-	cancel() // as SIGINT does
-	select {
-	case err := <-done:
-		assert.NoError(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not return after its context was canceled")
-	}
-	log := <-logs
-	assert.Contains(t, log, "msg=build path=/movies.json n=1")
+	log := stop()
+	assert.Regexp(t, `(?m)^database .*signals-cache-.*catalog\.db$`, log)
+	assert.Contains(t, log, "msg=load path=/movies.json n=1 request=r1")
 	assert.Contains(t, log, "msg=purge path=/movies/4")
 	assert.NotContains(t, log, "msg=purge path=/movies.json")
 
-	assert.Error(t, run(t.Context(), []string{"-render-delay", "-1s"}, io.Discard))
+	assert.Error(t, run(t.Context(), []string{"-load-delay", "-1s"}, io.Discard))
 	assert.Error(t, run(t.Context(), []string{"-nope"}, io.Discard))
+}
+
+func TestRestartServesTheEditedData(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "catalog.db")
+	base, stop := started(t, "-db", db)
+	r := do(t, http.MethodPut, base+"/movies/3",
+		`{"title": "Seven Samurai", "year": 1954, "director": "Akira Kurosawa", "synopsis": "Edited before the restart."}`)
+	require.Equal(t, http.StatusNoContent, r.status, r.body)
+	first := get(t, base+"/movies/3")
+	stop()
+
+	base, stop = started(t, "-db", db)
+	defer stop()
+	again := get(t, base+"/movies/3")
+	assert.Equal(t, http.StatusOK, again.status)
+	assert.Contains(t, again.body, "Edited before the restart.")
+	assert.Equal(t, first.etag, again.etag, "the same content has the same ETag across restarts")
+	assert.Contains(t, get(t, base+"/movies/1").body, "<h1>Metropolis</h1>", "not seeded twice")
 }

@@ -574,6 +574,7 @@ func (f *flush) runUser(e *Sub) (p any, panicked bool) {
 			return
 		}
 		p = r
+		recordPanic(e, r)
 	}()
 	e.impl.Compute(&e.tr, false)
 	panicked = false

@@ -298,6 +298,7 @@ func runCompute(c *Sub, hadValue, gated bool) (changed bool, p any, panicked boo
 			return
 		}
 		p = r
+		recordPanic(c, r)
 	}()
 	changed = c.impl.Compute(&c.tr, hadValue)
 	panicked = false
@@ -433,6 +434,23 @@ func releaseQuietly(d *domain, c *Sub) *domain {
 		d.blocking--
 	}
 	return release(d, c)
+}
+
+// PanicRecorder is implemented by an Impl that wants to see the panics of
+// its Compute (the user's function, or a computed's equality) while the
+// frames that raised them are still on the stack, to record where they came
+// from. The engine calls RecordPanic from its recovering deferred call, on
+// the goroutine that ran Compute, without any lock, before the run ends;
+// never for the engine's own unwinding of a run it restarts or blocks, nor
+// for runtime.Goexit.
+type PanicRecorder interface{ RecordPanic(p any) }
+
+// recordPanic hands p, raised by s's function, to s's typed half if it
+// asked for it.
+func recordPanic(s *Sub, p any) {
+	if r, ok := s.impl.(PanicRecorder); ok {
+		r.RecordPanic(p)
+	}
 }
 
 // wait blocks until a claim in d ends. ctx is the evaluation that waits,
