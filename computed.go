@@ -31,14 +31,11 @@ func NewComputed[T any](fn func(t *Tracker) T, opts ...Option[T]) *Computed[T] {
 	}
 	o := buildOptions(opts)
 	c := &Computed[T]{fn: fn, equal: o.equal}
-	var flags uint32
-	if typeInfoFor[T]().inline {
-		flags = flagInline
-	}
+	flags := typeInfoFor[T]().form
 	core.InitComputed(&c.sub, (*computedImpl[T])(c), flags)
 	c.sub.Name = o.name
 	var zero T
-	c.cell.store(zero, flags != 0)
+	c.cell.init(zero, flags)
 	if o.observed != nil {
 		c.observed = o.observed
 		c.sub.Node.Watch()
@@ -46,7 +43,7 @@ func NewComputed[T any](fn func(t *Tracker) T, opts ...Option[T]) *Computed[T] {
 	return c
 }
 
-func (c *Computed[T]) load() T { return c.cell.load(c.sub.Flags()&flagInline != 0) }
+func (c *Computed[T]) load() T { return c.cell.load(c.sub.Flags()) }
 
 // Get returns the current value, recomputing it first if needed, and, if t
 // is not nil, records the computed as a dependency of t's computation. If
@@ -118,7 +115,7 @@ func (c *computedImpl[T]) Compute(t *core.Tracker, compare bool) bool {
 
 func (c *computedImpl[T]) Settle(keep bool) {
 	if keep {
-		c.cell.store(c.next, c.sub.Flags()&flagInline != 0)
+		c.cell.store(c.next, c.sub.Flags())
 	}
 	var zero T
 	c.next = zero

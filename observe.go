@@ -145,8 +145,8 @@ var typeInfos struct {
 }
 
 type typeInfo struct {
-	tag    uint32
-	inline bool
+	tag  uint32
+	form uint32 // the cell's form: flagInline, flagSeq or 0
 }
 
 func typeInfoFor[T any]() typeInfo {
@@ -163,7 +163,7 @@ func typeInfoFor[T any]() typeInfo {
 		s := (*Signal[T])(unsafe.Pointer(n)) // node is Signal's first field
 		return fmt.Sprint(s.Peek())
 	})
-	info := typeInfo{tag: uint32(len(typeInfos.describers)), inline: inlineable(t)}
+	info := typeInfo{tag: uint32(len(typeInfos.describers)), form: cellForm(t)}
 	typeInfos.byType.Store(t, info)
 	return info
 }

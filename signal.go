@@ -2,14 +2,10 @@ package signals
 
 import "github.com/gosignals/signals/internal/core"
 
-// Flags of the typed layer on core.Node.
-const (
-	// flagUserEqual marks a node whose equality is user code, which must
-	// run without the package's locks.
-	flagUserEqual = core.FlagUser << iota
-	// flagInline marks a node whose cell keeps its value in the word.
-	flagInline
-)
+// flagUserEqual marks a node whose equality is user code, which must run
+// without the package's locks. (The cell's form takes the next bits; see
+// cell.go.)
+const flagUserEqual = core.FlagUser
 
 // Signal is a mutable value that computeds and effects can depend on.
 // All methods are safe for concurrent use. Calling a method on a nil
@@ -40,9 +36,7 @@ func New[T any](value T, opts ...Option[T]) *Signal[T] {
 	s := &Signal[T]{equal: o.equal}
 	info := typeInfoFor[T]()
 	s.node.Tag = info.tag
-	if info.inline {
-		s.node.SetUserFlags(flagInline)
-	}
+	s.node.SetUserFlags(info.form)
 	if o.name != "" || o.observed != nil {
 		s.meta = &signalMeta{name: o.name, observed: o.observed}
 	}
@@ -52,13 +46,13 @@ func New[T any](value T, opts ...Option[T]) *Signal[T] {
 	if o.userEqual {
 		s.node.SetUserFlags(flagUserEqual)
 	}
-	s.cell.store(value, info.inline)
+	s.cell.init(value, info.form)
 	return s
 }
 
-func (s *Signal[T]) load() T { return s.cell.load(s.node.Flags()&flagInline != 0) }
+func (s *Signal[T]) load() T { return s.cell.load(s.node.Flags()) }
 
-func (s *Signal[T]) store(v T) { s.cell.store(v, s.node.Flags()&flagInline != 0) }
+func (s *Signal[T]) store(v T) { s.cell.store(v, s.node.Flags()) }
 
 // Get returns the current value and, if t is not nil, records the signal as
 // a dependency of the computation t belongs to. It takes no lock, except
