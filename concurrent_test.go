@@ -522,3 +522,48 @@ func TestAbortedAttemptKeepsItsNewDependencies(t *testing.T) {
 		assert.Equal(t, int64(12), seen.Load(), "a write to the dependency the aborted attempt linked reaches c")
 	})
 }
+
+// TestEffectRunsAgainWhenAValueItUsedChangedMidRun: an effect's run reads
+// a signal through a link that is not subscribed yet (its first run, or a
+// new dependency), another goroutine writes that signal, and the run then
+// reads something else. No mark can reach the effect for that write, and
+// its run is not restarted (effects have side effects), so the engine must
+// note the change when the run next reads and run the effect again.
+func TestEffectRunsAgainWhenAValueItUsedChangedMidRun(t *testing.T) {
+	for _, first := range []bool{true, false} {
+		name := map[bool]string{true: "first run", false: "new dependency"}[first]
+		t.Run(name, func(t *testing.T) {
+			withDeadline(t, 30*time.Second, func() {
+				gate, s, other := signals.New(first), signals.New(0), signals.New(0)
+				var runs atomic.Int32
+				var last atomic.Int64
+				read, wrote := make(chan struct{}), make(chan struct{})
+				var paused atomic.Bool
+				go func() {
+					<-read
+					s.Set(7)
+					close(wrote)
+				}()
+				e := signals.NewEffect(func(tr *signals.Tracker) {
+					runs.Add(1)
+					if !gate.Get(tr) {
+						return
+					}
+					v := s.Get(tr)
+					if paused.CompareAndSwap(false, true) {
+						read <- struct{}{}
+						<-wrote // s changed; no mark reached this run
+					}
+					other.Get(tr) // the domain moved on: the run catches up
+					last.Store(int64(v))
+				})
+				defer e.Stop()
+				if !first {
+					gate.Set(true)
+				}
+				assert.Equal(t, int64(7), last.Load(), "the effect never saw the value written during its run")
+				assert.Equal(t, s.Peek(), int(last.Load()))
+			})
+		})
+	}
+}
