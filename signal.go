@@ -98,7 +98,8 @@ func (s *Signal[T]) Set(value T) {
 		s.Update(func(T) T { return value })
 		return
 	}
-	w := core.WriteLock(&s.node)
+	var w core.Writer
+	w.Lock(&s.node)
 	if s.equal != nil && s.equal(s.load(), value) {
 		w.Abort()
 		return
@@ -128,7 +129,8 @@ func (s *Signal[T]) Update(fn func(T) T) {
 		if s.equal != nil && s.equal(old, v) {
 			return
 		}
-		w := core.WriteLock(&s.node)
+		var w core.Writer
+		w.Lock(&s.node)
 		if s.node.ChangedAt() != at {
 			w.Abort() // written meanwhile: start again from the new value
 			continue

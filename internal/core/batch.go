@@ -10,9 +10,11 @@ import (
 // while batches are open waits until those batches have ended, never for
 // batches opened later. See DESIGN.md.
 var batches struct {
-	open atomic.Int32  // open batches, read without the lock
-	low  atomic.Uint64 // lowest open ticket (0: none)
-	high atomic.Uint64 // highest ticket issued
+	// state is the number of open batches (the low 16 bits) and the
+	// highest ticket issued (the rest), read without the lock: one atomic
+	// store per Begin and End instead of two.
+	state atomic.Uint64
+	low   atomic.Uint64 // lowest open ticket; valid while any is open
 
 	mu      sync.Mutex // leaf
 	next    uint64
@@ -30,12 +32,17 @@ type heldDomain struct {
 // BeginBatch opens a batch and returns its ticket.
 func BeginBatch() uint64 {
 	batches.mu.Lock()
+	if len(batches.tickets) == openMask {
+		batches.mu.Unlock()
+		panic("signals: more than 65535 batches open at once")
+	}
 	batches.next++
 	t := batches.next
 	batches.tickets = append(batches.tickets, t)
-	batches.high.Store(t)
-	batches.low.Store(batches.tickets[0])
-	batches.open.Add(1)
+	if len(batches.tickets) == 1 {
+		batches.low.Store(t) // before state says a batch is open
+	}
+	batches.state.Store(t<<openBits | uint64(len(batches.tickets)))
 	batches.mu.Unlock()
 	return t
 }
@@ -47,22 +54,31 @@ func BeginBatch() uint64 {
 func EndBatch(t uint64, report bool) {
 	batches.mu.Lock()
 	if i := slices.Index(batches.tickets, t); i >= 0 {
-		batches.tickets = slices.Delete(batches.tickets, i, i+1)
-		batches.open.Add(-1)
+		n := copy(batches.tickets[i:], batches.tickets[i+1:])
+		batches.tickets = batches.tickets[:i+n] // no pointers: nothing to clear
 	}
 	low := uint64(0)
 	if len(batches.tickets) > 0 {
 		low = batches.tickets[0]
+		if batches.low.Load() != low {
+			batches.low.Store(low)
+		}
 	}
-	batches.low.Store(low)
-	var released []*domain
-	batches.held = slices.DeleteFunc(batches.held, func(h heldDomain) bool {
+	batches.state.Store(batches.next<<openBits | uint64(len(batches.tickets)))
+	var buf [4]*domain
+	released := buf[:0]
+	kept := batches.held[:0]
+	for _, h := range batches.held {
 		if low == 0 || h.mark < low {
 			released = append(released, h.d)
-			return true
+		} else {
+			kept = append(kept, h)
 		}
-		return false
-	})
+	}
+	for i := len(kept); i < len(batches.held); i++ {
+		batches.held[i] = heldDomain{} // fewer than clear's call costs
+	}
+	batches.held = kept
 	batches.mu.Unlock()
 	defer deliverWatches() // after the effects: the last batch to end
 	if len(released) == 0 {
@@ -73,9 +89,11 @@ func EndBatch(t uint64, report bool) {
 		d = lockRoot(d)
 		if d.flushers == 0 && len(d.queue) > 0 {
 			if f == nil {
-				f = newFlush(report)
+				f = reuseFlush(d, report)
+				f.join(d, true)
+			} else {
+				f.attach(d)
 			}
-			f.attach(d)
 		}
 		d.mu.Unlock()
 	}
@@ -87,15 +105,24 @@ func EndBatch(t uint64, report bool) {
 // dueMark is the mark of an effect made due now: the highest ticket issued
 // while batches are open, 0 when none is.
 func dueMark() uint64 {
-	if batches.open.Load() == 0 {
+	st := batches.state.Load()
+	if st&openMask == 0 {
 		return 0
 	}
-	return batches.high.Load()
+	return st >> openBits
 }
+
+const (
+	openBits = 16
+	openMask = 1<<openBits - 1
+)
+
+// batchesOpen reports whether any batch is open.
+func batchesOpen() bool { return batches.state.Load()&openMask != 0 }
 
 // batchHeld reports whether a batch with a ticket at or below mark is open.
 func batchHeld(mark uint64) bool {
-	if mark == 0 || batches.open.Load() == 0 {
+	if mark == 0 || !batchesOpen() {
 		return false
 	}
 	low := batches.low.Load()
@@ -107,15 +134,17 @@ func batchHeld(mark uint64) bool {
 // effects may run now). Domain lock held.
 func holdForBatch(d *domain, mark uint64) bool {
 	batches.mu.Lock()
-	defer batches.mu.Unlock()
 	if len(batches.tickets) == 0 || batches.tickets[0] > mark {
+		batches.mu.Unlock()
 		return false
 	}
 	for _, h := range batches.held {
 		if h.d == d && h.mark >= mark {
+			batches.mu.Unlock()
 			return true
 		}
 	}
 	batches.held = append(batches.held, heldDomain{d, mark})
+	batches.mu.Unlock()
 	return true
 }

@@ -29,6 +29,7 @@ type flush struct {
 	released    int       // local[:released] no longer count this flush
 	report      bool      // panics go to PanicReporter instead of being raised
 	firstRun    bool      // running an effect's first run, which waits for any claim
+	suspect     bool      // the last check of a long flush found no outside writes
 	p           any
 	panicked    bool
 	round       []*Sub
@@ -42,29 +43,40 @@ func newFlush(report bool) *flush {
 	return &flush{report: report}
 }
 
-// startFlush returns a new flush responsible for d. d locked.
-func startFlush(d *domain, report bool) *flush {
+// reuseFlush returns d's spare flush, or a new one: a flush keeps its
+// slices, and the queue it swaps with, so that steady updates allocate
+// nothing. d locked.
+func reuseFlush(d *domain, report bool) *flush {
 	f := d.spare
 	if f == nil {
-		f = newFlush(report)
-	} else {
-		d.spare = nil
-		f.report = report
-		f.mu.Lock() // a writer may still try to attach to it as it was
-		f.done = false
-		f.mu.Unlock()
+		return newFlush(report)
 	}
-	f.attach(d)
+	d.spare = nil
+	f.report = report
+	return f
+}
+
+// startFlush returns a new flush responsible for d. d locked.
+func startFlush(d *domain, report bool) *flush {
+	f := reuseFlush(d, report)
+	f.join(d, true)
 	f.local = append(f.local, d) // as domains would copy it
 	return f
 }
 
 // attach makes f responsible for d's queue too, unless f has finished.
 // d locked.
-func (f *flush) attach(d *domain) bool {
+func (f *flush) attach(d *domain) bool { return f.join(d, false) }
+
+// join is attach; open starts f (new or reused) with d, its first domain:
+// a writer holding a stale pointer to a reused f may still try to attach
+// to it as it was, so done is reset under f.mu. d locked.
+func (f *flush) join(d *domain, open bool) bool {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.done {
+	if open {
+		f.done = false
+	} else if f.done {
+		f.mu.Unlock()
 		return false
 	}
 	d.flushers++
@@ -72,6 +84,7 @@ func (f *flush) attach(d *domain) bool {
 	f.doms = append(f.doms, d)
 	f.gens = append(f.gens, d.gen)
 	f.n.Store(int32(len(f.doms)))
+	f.mu.Unlock()
 	return true
 }
 
@@ -152,12 +165,20 @@ func (f *flush) run(h *domain) {
 	}()
 	for {
 		if f.rounds >= maxRounds {
-			// Every one of the last rounds was fed by the one before.
+			// Every one of the last rounds was fed by the one before. If
+			// nothing the due effects read was written while they were
+			// paused, the next round tells: effects that feed themselves
+			// are due again after it; a flush whose outside writers just
+			// stopped drains.
 			f.unlock()
-			if f.fedFromOutside(time.Since(f.roundsStart) / time.Duration(f.rounds-1)) {
-				f.rounds, f.roundsStart = 1, time.Now()
-			} else {
+			switch {
+			case f.fedFromOutside(time.Since(f.roundsStart) / time.Duration(f.rounds-1)):
+				f.rounds, f.roundsStart, f.suspect = 1, time.Now(), false
+			case !f.suspect:
+				f.suspect = true
+			default:
 				f.note(f.runaway(), true)
+				f.suspect = false
 			}
 		}
 		f.collect()
@@ -208,11 +229,15 @@ func (f *flush) run(h *domain) {
 // recycle keeps a finished f as the spare of the domain whose lock it
 // holds, and releases that lock.
 func (f *flush) recycle() {
-	clear(f.doms)
-	clear(f.local)
+	for i := range f.doms { // usually one: cheaper than clear's call
+		f.doms[i] = nil
+	}
+	for i := range f.local {
+		f.local[i] = nil
+	}
 	f.doms, f.gens, f.local = f.doms[:0], f.gens[:0], f.local[:0]
-	f.n.Store(0)
-	f.released, f.p, f.panicked, f.rounds, f.pos, f.firstRun = 0, nil, false, 0, 0, false
+	// n stays: the next start sets it.
+	f.released, f.p, f.panicked, f.rounds, f.pos, f.firstRun, f.suspect = 0, nil, false, 0, 0, false, false
 	if h := f.held; h != nil {
 		f.held = nil
 		if h.spare == nil {
@@ -493,7 +518,6 @@ func (f *flush) runEffect(d *domain, e *Sub) (_ *domain, p any, panicked bool) {
 		return d, nil, false
 	}
 	fixLinks(d, e)
-	e.setFlags(fHasValue)
 	// Something it used may have changed while it ran, through links not
 	// subscribed then, so that no mark reached it: if it did, it runs
 	// again; if it may have, it checks again.
@@ -503,13 +527,14 @@ func (f *flush) runEffect(d *domain, e *Sub) (_ *domain, p any, panicked bool) {
 	} else if ep != e.readEpoch {
 		definitely, possibly = usedChangedSince(d, e)
 	}
+	add := uint32(fHasValue) // set with the run's end: one store
 	switch {
 	case definitely:
 		e.checkedAt.Store(0)
-		e.setFlags(fPending)
+		add |= fPending
 	case possibly:
 		e.checkedAt.Store(e.readEpoch)
-		e.setFlags(fPending)
+		add |= fPending
 	default:
 		e.checkedAt.Store(d.epoch.Load())
 	}
@@ -517,7 +542,7 @@ func (f *flush) runEffect(d *domain, e *Sub) (_ *domain, p any, panicked bool) {
 	if panicked {
 		e.lastPanic, e.panicked = p, true
 	}
-	return f.endRun(d, e), p, panicked
+	return f.endRunWith(d, e, add), p, panicked
 }
 
 // runCleanupsFirst runs e's cleanups before its next run, and reports
@@ -583,8 +608,11 @@ func (f *flush) runUser(e *Sub) (p any, panicked bool) {
 
 // endRun ends the claim of e after its run: a stopped e is disposed of, one
 // marked while it ran is queued again. Lock held; may be released meanwhile.
-func (f *flush) endRun(d *domain, e *Sub) *domain {
-	fl := e.flags.Load()
+func (f *flush) endRun(d *domain, e *Sub) *domain { return f.endRunWith(d, e, 0) }
+
+// endRunWith is endRun that also sets the flags add.
+func (f *flush) endRunWith(d *domain, e *Sub, add uint32) *domain {
+	fl := e.flags.Load() | add
 	e.flags.Store(fl &^ (fComputing | fRunning)) // e.fl stays: attribution checks fRunning
 	if e.sched != nil {
 		if fl&fPending != 0 {

@@ -64,7 +64,7 @@ func noteWatch(n *Node) {
 // a batch is open (its end delivers them) or a flush of the node's graph is
 // under way (its end does). Lock not held.
 func deliverWatches() {
-	if watches.n.Load() == 0 || batches.open.Load() > 0 {
+	if watches.n.Load() == 0 || batchesOpen() {
 		return
 	}
 	var left []*Node

@@ -3,7 +3,7 @@ package core
 import "sync"
 
 // A Writer is a write to a signal in progress: the typed layer calls
-// WriteLock, compares, and then either Abort or Begin, stores the value,
+// Lock, compares, and then either Abort or Begin, stores the value,
 // and Commit.
 type Writer struct {
 	n   *Node
@@ -13,11 +13,13 @@ type Writer struct {
 	e   uint64      // the write's epoch
 }
 
-// WriteLock locks what guards writes to signal n: its domain, once its gate
-// lets writers through, or its stripe if it has no domain. Lock not held on
-// entry; held on return.
-func WriteLock(n *Node) Writer {
-	w := Writer{n: n}
+// Lock starts a write to signal n with w, a zero Writer: it locks what
+// guards writes to n, its domain once its gate lets writers through, or
+// its stripe if it has no domain. Lock not held on entry; held on return.
+// (w is filled in place: returning the Writer by value costs a
+// store-forwarding stall on every write.)
+func (w *Writer) Lock(n *Node) {
+	w.n = n
 	if attribution.active.Load() > 0 {
 		w.ctx = attribute(n)
 	}
@@ -26,7 +28,7 @@ func WriteLock(n *Node) Writer {
 		st.Lock()
 		if n.dom.Load() == nil {
 			w.st = st
-			return w
+			return
 		}
 		st.Unlock()
 	}
@@ -35,7 +37,6 @@ func WriteLock(n *Node) Writer {
 		d = waitGate(d, n)
 	}
 	w.d = d
-	return w
 }
 
 // Abort releases the lock without writing.
