@@ -112,6 +112,13 @@ func fixLinks(d *domain, s *Sub) {
 	}
 	s.fresh = 0
 	s.seenOn = false
+	if s.runs == 0 && s.seen != nil {
+		// A first run indexes all its reads once they are many; the next
+		// runs usually repeat its order and need no index. Runs after
+		// the first that needed one keep it, so that functions whose
+		// reads move do not allocate one per run.
+		s.seen = nil
+	}
 }
 
 // resubscribe puts every link of s in its dependency's subscriber list if s

@@ -76,6 +76,7 @@ func check2(t *Tracker, l *Link) bool {
 func catchUp(s *Sub) {
 	d := root(s.readDom)
 	e := d.epoch.Load()
+	d = settle(d)
 	if !s.rerun && !usedStillCurrent(s) {
 		s.rerun = true
 	}
@@ -211,7 +212,7 @@ func revalidate(s *Sub) {
 	for range 4 {
 		d := root(s.readDom)
 		e := d.epoch.Load()
-		s.readDom = d
+		s.readDom = settle(d)
 		if !usedStillCurrent(s) {
 			abort(s)
 		}
@@ -221,6 +222,18 @@ func revalidate(s *Sub) {
 		}
 	}
 	abort(s) // writes keep coming: start again, the gate will help
+}
+
+// settle waits until the writes that moved d's epoch so far have ended,
+// and returns d's root. A writer moves the epoch on before it stores the
+// value and then the node's stamp, all under the domain lock: a run that
+// saw the new epoch (or the new value) but checked the stamps before the
+// writer stored them would find nothing changed, move its readEpoch past
+// the write, and keep a value from before it. Lock not held.
+func settle(d *domain) *domain {
+	d = lockRoot(d)
+	d.mu.Unlock()
+	return d
 }
 
 // usedStillCurrent reports whether no value s's run used changed since its
