@@ -179,7 +179,12 @@
 // writes to the signals it wrote in its first run. Since Go has no goroutine
 // identity, a write from another goroutine to one of those signals while the
 // effect runs is batched with it too; a signal an effect first writes in a
-// later run, outside its graph, has its effects run at once. An effect never
+// later run, outside its graph, has its effects run at once. For the same
+// reason, while any effect's first run (inside NewEffect) or the cleanups of
+// its Stop are in progress, every write in the process is batched with that
+// effect: the effects it makes due run on that goroutine, right after, and
+// their panics are raised there. This is the one exception to the isolation
+// of unrelated graphs; keep first runs and cleanups short. An effect never
 // runs concurrently with itself, and once every call that wrote has
 // returned, every effect has run on the final values. An effect is not
 // restarted, since it has side effects: each value it reads is current when

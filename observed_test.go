@@ -258,3 +258,44 @@ func TestWithObservedRejectsNoHook(t *testing.T) {
 		signals.WithObserved[int](nil, nil)
 	})
 }
+
+// A node whose graph has a flush under way is left to that flush's end. If
+// the deliverer kept it aside while it sat in another node's hook, the
+// flush could end meanwhile, find nothing to deliver, and the node would
+// wait for some unrelated later call. Found in review.
+func TestObservedNotLeftBehindByABusyDeliverer(t *testing.T) {
+	withDeadline(t, 30*time.Second, func() {
+		trig := signals.New(0)
+		inEA, releaseEA := make(chan struct{}), make(chan struct{})
+		ea := signals.NewEffect(func(tr *signals.Tracker) {
+			if trig.Get(tr) == 1 {
+				close(inEA)
+				<-releaseEA
+			}
+		})
+		defer ea.Stop()
+		var aObserved atomic.Bool
+		a := signals.New(0, signals.WithObserved[int](func() { aObserved.Store(true) }, nil))
+		bHookIn, releaseB := make(chan struct{}), make(chan struct{})
+		b := signals.New(0, signals.WithObserved[int](func() { close(bHookIn); <-releaseB }, nil))
+
+		setDone := make(chan struct{})
+		go func() { trig.Set(1); close(setDone) }() // a flush of trig's graph, busy in ea
+		<-inEA
+		go func() {
+			<-bHookIn // the batch's end is delivering, inside b's hook
+			close(releaseEA)
+			<-setDone // the flush of a's graph has ended
+			close(releaseB)
+		}()
+		var ec, eb *signals.Effect
+		signals.Batch(func() {
+			ec = signals.NewEffect(func(tr *signals.Tracker) { trig.Get(tr); a.Get(tr) }) // a: observed, its graph busy
+			eb = signals.NewEffect(func(tr *signals.Tracker) { b.Get(tr) })               // b: observed
+		})
+		defer ec.Stop()
+		defer eb.Stop()
+		require.Eventually(t, aObserved.Load, 5*time.Second, time.Millisecond,
+			"a gained a live subscriber, but its hook was never called")
+	})
+}

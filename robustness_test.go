@@ -553,3 +553,125 @@ func TestItem22_AnAsyncEffectThatNeverSettles(t *testing.T) {
 		assert.Less(t, s.Peek(), 10000, "bounded")
 	})
 }
+
+// A runtime.Goexit in user code that runs after a call started a flush and
+// before it ran it (an effect's first run, a cleanup run by Stop after it
+// wrote, a scheduled run, a tracer's write hook) must not leave the graph
+// counting that flush: every later write would leave its effects to a flush
+// that never runs. Found in review; each case failed before the fix.
+func TestGoexitBeforeAFlushRunsLeavesNothingStuck(t *testing.T) {
+	// observe starts an effect on s (before the Goexit, so that the graph
+	// has effects when the interrupted call writes) and returns a check
+	// that it runs after a later write.
+	observe := func(t *testing.T, s *signals.Signal[int]) func(v int) {
+		var seen atomic.Int64
+		other := signals.NewEffect(func(tr *signals.Tracker) { seen.Store(int64(s.Get(tr))) })
+		t.Cleanup(other.Stop)
+		return func(v int) {
+			t.Helper()
+			s.Set(v)
+			require.Eventually(t, func() bool { return seen.Load() == int64(v) }, 5*time.Second, time.Millisecond,
+				"an effect of the graph did not run after a write")
+		}
+	}
+	onOwnGoroutine := func(fn func()) {
+		done := make(chan struct{})
+		go func() { defer close(done); fn() }()
+		<-done
+	}
+
+	t.Run("first run", func(t *testing.T) {
+		s := signals.New(0)
+		see := observe(t, s)
+		onOwnGoroutine(func() {
+			signals.NewEffect(func(tr *signals.Tracker) {
+				s.Get(tr)
+				runtime.Goexit() // what t.FailNow in an effect does
+			})
+		})
+		see(1)
+	})
+	t.Run("cleanup run by Stop, after a write", func(t *testing.T) {
+		x := signals.New(0)
+		see := observe(t, x)
+		e := signals.NewEffect(func(tr *signals.Tracker) {
+			tr.OnCleanup(func() {
+				x.Set(1)
+				runtime.Goexit()
+			})
+		})
+		onOwnGoroutine(e.Stop)
+		see(2)
+	})
+	t.Run("scheduled run", func(t *testing.T) {
+		s := signals.New(0)
+		see := observe(t, s)
+		m := signals.NewManual()
+		e := signals.NewEffect(func(tr *signals.Tracker) {
+			if s.Get(tr) == 1 {
+				runtime.Goexit()
+			}
+		}, signals.WithScheduler(m))
+		defer e.Stop()
+		s.Set(1)
+		onOwnGoroutine(func() { m.Flush() })
+		see(2)
+	})
+	t.Run("tracer's write hook", func(t *testing.T) {
+		s := signals.New(0)
+		see := observe(t, s)
+		var exit atomic.Bool
+		exit.Store(true)
+		prev := signals.SetTracer(signals.TracerFunc(func(ev signals.Event) {
+			if ev.Kind == signals.EventSet && exit.Swap(false) {
+				runtime.Goexit()
+			}
+		}))
+		onOwnGoroutine(func() { s.Set(1) })
+		signals.SetTracer(prev)
+		see(2)
+	})
+}
+
+// checkOnly brings an effect's dependencies up to date without running it
+// (after its scheduler panicked, or in a runaway). A write made while it
+// holds the effect's claim only marks the effect pending; the claim's end
+// must queue it, not clear the mark. Found in review.
+func TestAWriteDuringACheckWithoutRunIsNotLost(t *testing.T) {
+	withDeadline(t, 30*time.Second, func() {
+		s, x := signals.New(0), signals.New(0)
+		inC, releaseC := make(chan struct{}), make(chan struct{})
+		var blockOnce atomic.Bool
+		blockOnce.Store(true)
+		c := signals.NewComputed(func(tr *signals.Tracker) int {
+			v := s.Get(tr)
+			if v == 1 && blockOnce.Swap(false) {
+				close(inC)
+				<-releaseC
+			}
+			return v
+		})
+		var calls atomic.Int32
+		sched := signals.SchedulerFunc(func(e *signals.Effect, run func()) {
+			if calls.Add(1) == 1 {
+				panic("the scheduler fails once")
+			}
+			run()
+		})
+		var seenX atomic.Int64
+		e := signals.NewEffect(func(tr *signals.Tracker) {
+			c.Get(tr)
+			seenX.Store(int64(x.Get(tr)))
+		}, signals.WithScheduler(sched))
+		defer e.Stop()
+
+		done := make(chan any)
+		go func() { done <- capturePanic(func() { s.Set(1) }) }() // the check recomputes c
+		<-inC
+		x.Set(5) // the effect is claimed by the check: the write marks it pending
+		close(releaseC)
+		assert.Equal(t, "the scheduler fails once", <-done)
+		require.Eventually(t, func() bool { return seenX.Load() == 5 }, 5*time.Second, time.Millisecond,
+			"x changed since the effect's last run, but it never ran again")
+	})
+}

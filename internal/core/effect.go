@@ -20,6 +20,13 @@ func StartEffect(e *Sub) {
 		return
 	}
 	f := startFlush(d, false)
+	running := false
+	defer func() {
+		if !running { // runtime.Goexit in the run or in a cleanup
+			f.firstRun = false
+			f.interrupted()
+		}
+	}()
 	e.setFlags(fComputing)
 	e.fl.Store(f)
 	pushContext(e)
@@ -50,6 +57,7 @@ func StartEffect(e *Sub) {
 			}
 		}
 	}()
+	running = true
 	f.run(nil)
 	ok = true
 }
@@ -62,7 +70,14 @@ func StartEffect(e *Sub) {
 func Stop(e *Sub) {
 	defer deliverWatches() // the observation its unsubscribing ended
 	f := newFlush(false)
+	running := false
+	defer func() {
+		if !running { // runtime.Goexit in a cleanup: domains it wrote joined f
+			f.interrupted()
+		}
+	}()
 	stopIn(e, f)
+	running = true
 	f.mu.Lock()
 	joined := len(f.doms) > 0
 	if !joined {

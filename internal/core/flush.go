@@ -697,14 +697,33 @@ func checkOnly(e *Sub) {
 	}
 	e.flags.Store(fl&^(fPending|fQueued) | fComputing)
 	f := newFlush(true)
+	running := false
+	defer func() {
+		if !running { // runtime.Goexit in a cleanup of an effect stopped meanwhile
+			f.interrupted()
+		}
+	}()
 	e.fl.Store(f)
 	d, _ = f.checkEffect(d, e)
-	e.clearFlags(fComputing | fPending)
 	e.fl.Store(nil)
+	// A write that marked e while the check held its claim left it to the
+	// claim's end, and so did a Stop: endCheck queues or disposes of it.
+	d = f.endCheck(d, e)
+	if len(d.queue) > 0 && d.flushers == 0 {
+		f.attach(d)
+	}
 	d.mu.Unlock()
+	running = true
 	f.mu.Lock()
-	f.done = true
+	joined := len(f.doms) > 0
+	if !joined {
+		f.done = true
+	}
 	f.mu.Unlock()
+	if joined {
+		f.run(nil)
+		return
+	}
 	f.recycle()
 }
 
@@ -726,6 +745,12 @@ func RunScheduled(e *Sub) (p any, panicked bool) {
 	}
 	f := startFlush(d, false)
 	f.report = true // panics of other effects go to the handler
+	running := false
+	defer func() {
+		if !running { // runtime.Goexit in the run: the flush goes on elsewhere
+			f.interrupted()
+		}
+	}()
 	e.flags.Store(fl&^(fPending|fQueued) | fComputing)
 	e.fl.Store(f)
 	st := stChanged
@@ -747,6 +772,7 @@ func RunScheduled(e *Sub) (p any, panicked bool) {
 			d = nil
 		}
 	}
+	running = true
 	f.run(d)
 	return p, panicked
 }
@@ -769,12 +795,11 @@ func selfFedLoop(e *Sub) error {
 	time.Sleep(max(time.Millisecond, 2*avg))
 	d = lockDom(&e.Node)
 	outside := d.epoch.Load() != start && writtenSince(&e.Node, start, map[*Node]bool{})
+	e.selfFed = 0 // under the lock: a concurrent scheduled run counts it too
 	d.mu.Unlock()
 	if outside {
-		e.selfFed = 0
 		return nil
 	}
-	e.selfFed = 0
 	d = lockDom(&e.Node)
 	e.clearFlags(fQueued)
 	d.queue = slices.DeleteFunc(d.queue, func(x *Sub) bool { return x == e })
@@ -822,8 +847,13 @@ func (f *flush) fedFromOutside(round time.Duration) bool {
 }
 
 // writtenSince reports whether a signal that n depends on, directly or
-// through computeds, changed after epoch since. Lock held.
+// through computeds, changed after epoch since. A claimed node counts as
+// written: its dependency list belongs to the goroutine running it, and a
+// run in progress means someone is at work. Lock held.
 func writtenSince(n *Node, since uint64, seen map[*Node]bool) bool {
+	if n.flags.Load()&fComputing != 0 {
+		return true
+	}
 	for l := n.asSub().deps; l != nil; l = l.nextDep {
 		d := l.dep
 		if seen[d] {

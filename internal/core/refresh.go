@@ -423,8 +423,10 @@ func abandon(c *Sub, gated bool) {
 	d.mu.Unlock()
 }
 
-// releaseQuietly is release without running effects: it is called while
-// runtime.Goexit or a panic unwinds; the next write or read runs them.
+// releaseQuietly is release without running effects on this goroutine:
+// it is called while runtime.Goexit or a panic unwinds. Effects that waited
+// for the claim run on a new goroutine, unless a flush of the graph is
+// under way. Lock held.
 func releaseQuietly(d *domain, c *Sub) *domain {
 	if c.flags.Load()&fBlocking != 0 {
 		d.queue = append(d.queue, d.blocked...)
@@ -432,6 +434,9 @@ func releaseQuietly(d *domain, c *Sub) *domain {
 		d.blocked = d.blocked[:0]
 		c.clearFlags(fBlocking)
 		d.blocking--
+		if d.flushers == 0 && len(d.queue) > 0 {
+			go startFlush(d, true).run(nil) // startFlush is evaluated here, under the lock
+		}
 	}
 	return release(d, c)
 }

@@ -199,12 +199,6 @@ func beginRun(s *Sub, d *domain) {
 	s.readEpoch = d.epoch.Load()
 }
 
-// stale reports whether l's dependency is a computed that is not current.
-func stale(l *Link) bool {
-	n := l.dep
-	return n.kind() != kindSignal && !n.asSub().current()
-}
-
 // revalidate makes sure that every value s's run used is still current,
 // and moves its readEpoch to the present; if one changed it aborts the run.
 // Lock not held.

@@ -62,33 +62,56 @@ func noteWatch(n *Node) {
 
 // deliverWatches hands the queued observation changes to WatchHook, unless
 // a batch is open (its end delivers them) or a flush of the node's graph is
-// under way (its end does). Lock not held.
+// under way (its end does). A node left to a flush goes back to the queue
+// at once, under its domain's lock: the flush's end then finds it, even
+// while this call is in another node's hook. Passes repeat while they
+// deliver something. Lock not held.
 func deliverWatches() {
-	if watches.n.Load() == 0 || batchesOpen() {
-		return
-	}
-	var left []*Node
-	for {
+	for watches.n.Load() > 0 && !batchesOpen() {
 		watches.mu.Lock()
-		if len(watches.q) == 0 {
-			watches.q = append(watches.q, left...)
-			watches.n.Store(int32(len(watches.q)))
-			watches.mu.Unlock()
+		pass := watches.q
+		watches.q = nil
+		watches.n.Store(0)
+		watches.mu.Unlock()
+		if !deliverPass(pass) {
 			return
 		}
-		n := watches.q[0]
-		watches.q[0] = nil
-		watches.q = watches.q[1:]
-		watches.n.Store(int32(len(watches.q) + len(left)))
-		watches.mu.Unlock()
+	}
+}
+
+// deliverPass delivers the nodes of pass, taken from the queue, and
+// reports whether it delivered any. If a hook calls runtime.Goexit, the
+// nodes after its own go back to the queue. Lock not held.
+func deliverPass(pass []*Node) (delivered bool) {
+	i := 0
+	defer func() {
+		if i < len(pass) { // runtime.Goexit in a hook
+			for _, n := range pass[i+1:] {
+				requeueWatch(n)
+			}
+			go deliverWatches() // this goroutine is ending
+		}
+	}()
+	for ; i < len(pass); i++ {
+		n := pass[i]
 		d := lockDom(n)
 		if d.flushers > 0 {
-			left = append(left, n)
+			requeueWatch(n)
 		} else {
 			d = deliverNode(d, n)
+			delivered = true
 		}
 		d.mu.Unlock()
 	}
+	return delivered
+}
+
+// requeueWatch puts back a node taken from the queue, still marked queued.
+func requeueWatch(n *Node) {
+	watches.mu.Lock()
+	watches.q = append(watches.q, n)
+	watches.n.Store(int32(len(watches.q)))
+	watches.mu.Unlock()
 }
 
 // deliverNode reports n's changes until the state last reported is its

@@ -85,14 +85,32 @@ func (w *Writer) Commit() {
 	}
 	if observing.Load() {
 		d.mu.Unlock()
-		hookWrite(n)
 		d = nil
+		if f != nil {
+			hookBeforeRun(f, n)
+		} else {
+			hookWrite(n)
+		}
 	}
 	if f != nil {
 		f.run(d) // the flush starts with the lock the write holds
 	} else if d != nil {
 		d.mu.Unlock()
 	}
+}
+
+// hookBeforeRun reports a write of n to the tracer before f, which it
+// started, runs: if the tracer calls runtime.Goexit, f runs on a new
+// goroutine, so that its domains do not wait for it forever. Lock not held.
+func hookBeforeRun(f *flush, n *Node) {
+	returned := false
+	defer func() {
+		if !returned {
+			f.interrupted()
+		}
+	}()
+	hookWrite(n)
+	returned = true
 }
 
 // attach hands d's queue to the flush of the running effect this write is
