@@ -168,7 +168,12 @@
 // further attempt, for as long as it makes progress, so that it completes
 // under any stream of writes; after eight such attempts it panics with
 // ErrCycle, which is what a compute function that reads a signal, writes it
-// and reads it again gets.
+// and reads it again gets. Held-back writers wait only while the
+// computation makes progress: a writer that holds a lock of its own while it
+// writes, when a compute function of the same graph waits for that lock,
+// stalls the computation until the writer's wait runs out, so under a steady
+// stream of such writes the computation also ends with ErrCycle. Write
+// signals after releasing such locks ([Map] does).
 // Compute functions must therefore be pure.
 //
 // The call that writes runs the effects its write made due, on its own

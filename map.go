@@ -430,9 +430,17 @@ func (m *Map[K, V]) write(k K, create bool, f func(old mapSlot[V]) (mapSlot[V], 
 
 // record logs a write of n's key that changed it, and updates the
 // membership if its presence changed. Inside the write's Batch.
+//
+// The map-wide signals are written after mu is released: a computation
+// that the engine's writer gate protects may be waiting for mu (in Changes
+// or All), and a writer holding mu while the gate holds it back would stall
+// them both until the gate gave up. Writers racing here may publish their
+// seqs out of order, so each raises the signals to its value, never lowers
+// them: every entry up to the published head is logged before it is
+// published.
 func (m *Map[K, V]) record(n *mapNode[K, V]) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	var mem membership
 	if present := n.sig.Peek().ok; present != n.present {
 		// The signal's current state, which may already include a later
 		// write: records of racing writes converge on it.
@@ -445,7 +453,7 @@ func (m *Map[K, V]) record(n *mapNode[K, V]) {
 			m.count--
 		}
 		m.memVer++
-		m.members.Set(membership{n: m.count, ver: m.memVer})
+		mem = membership{n: m.count, ver: m.memVer}
 	}
 	m.seq++
 	if size := uint64(len(m.log)); size > 0 {
@@ -455,9 +463,20 @@ func (m *Map[K, V]) record(n *mapNode[K, V]) {
 		m.log[m.seq%size] = logEntry[K, V]{n: n}
 	}
 	n.lastSeq = m.seq
-	m.ver.Set(m.seq)
-	if m.idle > m.sweepAt || (m.sweepSeq != 0 && m.seq >= m.sweepSeq && m.idle > m.sweepMin) {
-		m.sweep()
+	seq := m.seq
+	sweep := m.sweepDue()
+	m.mu.Unlock()
+	if mem.ver != 0 {
+		m.members.Update(func(old membership) membership {
+			if mem.ver > old.ver {
+				return mem
+			}
+			return old
+		})
+	}
+	m.ver.Update(func(old uint64) uint64 { return max(old, seq) })
+	if sweep {
+		m.sweepNow()
 	}
 }
 
@@ -526,11 +545,17 @@ func (m *Map[K, V]) noteIdle(n *mapNode[K, V], wasIdle bool) {
 // variable for tests, which make it small to drop nodes often).
 var minSweep = 64
 
+// sweepDue reports whether the writes call for a sweep. mu held.
+func (m *Map[K, V]) sweepDue() bool {
+	return m.idle > m.sweepAt || (m.sweepSeq != 0 && m.seq >= m.sweepSeq && m.idle > m.sweepMin)
+}
+
+// sweepNow sweeps if the idle nodes (still) call for it.
 func (m *Map[K, V]) sweepNow() {
 	Batch(func() {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		if m.idle >= m.sweepAt {
+		if m.idle >= m.sweepAt || m.sweepDue() {
 			m.sweep()
 		}
 	})

@@ -393,6 +393,50 @@ func TestMapKeepsLoggedNodesUntilTheLogMovesOn(t *testing.T) {
 	assert.Less(t, signals.MapNodeCount(m), 200, "dropped once out of the log")
 }
 
+// TestMapComputationOutlastsItsWriters reads, under a stream of writes from
+// many goroutines, a computation that keeps restarting (its writers
+// invalidate it) until the engine's writer gate holds the writers back. The
+// Map's writers used to write its map-wide signal while holding its lock,
+// which the gated computation needed: both stalled until the gate gave up,
+// and the computation panicked with ErrCycle though it wrote nothing.
+func TestMapComputationOutlastsItsWriters(t *testing.T) {
+	m := signals.NewMap[int, int](signals.MapLogSize(1 << 10))
+	sum := signals.NewComputedFrom(func(tr *signals.Tracker, prev signals.Cursor, _ bool) signals.Cursor {
+		m.Changes(tr, &prev)
+		for range m.All(tr) {
+		}
+		return prev
+	})
+	e := signals.NewEffect(func(tr *signals.Tracker) { sum.Get(tr) })
+	defer e.Stop()
+	var stop atomic.Bool
+	withDeadline(t, 60*time.Second, func() {
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("reading the computation panicked: %v", r)
+				}
+			}()
+			for !stop.Load() {
+				sum.Peek()
+			}
+		})
+		goN(8, func(g int) {
+			for i := range 1500 {
+				m.Update((g*31+i*i)%500, func(v int, _ bool) int { return v + 1 })
+			}
+		})
+		stop.Store(true)
+		wg.Wait()
+	})
+	total := 0
+	for _, v := range m.All(nil) {
+		total += v
+	}
+	assert.Equal(t, 8*1500, total)
+}
+
 func TestMapConcurrentMixed(t *testing.T) {
 	// Writers, readers, observers created and stopped, Changes consumers:
 	// at the end every view agrees with the final contents.
