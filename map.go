@@ -569,7 +569,10 @@ func (m *Map[K, V]) sweepNow() {
 // so that computations that depend on it (but are not live, or the hooks
 // would have said so) run again and look the key up afresh. Lock held,
 // inside a Batch: the writes run no user code and nothing is flushed
-// before the Batch ends.
+// before the Batch ends. Unlike record's, these writes are made under mu
+// (a write racing a drop must find the node either live or gone); a
+// computation that holds the writer gate and waits for mu can lose one
+// attempt to a sweep, which is rare enough (amortized) not to starve it.
 func (m *Map[K, V]) sweep() {
 	size := uint64(len(m.log))
 	var kept uint64 // latest seq of the nodes kept for the log
