@@ -125,6 +125,8 @@ func TestPanickedNodeAndEmptyGraph(t *testing.T) {
 	assert.Panics(t, func() { bad.Peek() })
 	_, body := get(t, graphview.Handler(bad), "/")
 	assert.Contains(t, body, "last panic: too big")
+	assert.Regexp(t, `raised at:\n  [^\n]*TestPanickedNodeAndEmptyGraph[^\n]*graphview_test\.go:\d+\)`, body,
+		"the tooltip names the function and line that raised the panic")
 	assert.Contains(t, body, `stroke="#c0392b"`)
 	_, body = get(t, graphview.Handler(bad), "/graph.json")
 	assert.Contains(t, body, `"Panic": "too big"`)

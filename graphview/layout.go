@@ -189,6 +189,12 @@ func tooltip(n signals.NodeInfo) string {
 	}
 	if n.Panicked {
 		lines = append(lines, fmt.Sprintf("last panic: %v", n.Panic))
+		for i, f := range panicFrames(n.PanicStack, 3) {
+			if i == 0 {
+				lines = append(lines, "raised at:")
+			}
+			lines = append(lines, "  "+f)
+		}
 	}
 	if n.Stale {
 		lines = append(lines, "stale")
@@ -198,6 +204,20 @@ func tooltip(n signals.NodeInfo) string {
 	}
 	lines = append(lines, fmt.Sprintf("reads %d, read by %d live", len(n.Deps), len(n.Subs)))
 	return strings.Join(lines, "\n")
+}
+
+// panicFrames returns up to max frames of a stack in NodeInfo.PanicStack
+// (a goroutine header, then pairs of lines: function, then file:line), the
+// frame that raised the panic first, each as "function (file:line)".
+func panicFrames(stack string, max int) []string {
+	lines := strings.Split(strings.TrimSpace(stack), "\n")
+	var out []string
+	for i := 1; i+1 < len(lines) && len(out) < max; i += 2 {
+		fn := strings.TrimSpace(lines[i])
+		at, _, _ := strings.Cut(strings.TrimSpace(lines[i+1]), " +0x")
+		out = append(out, fmt.Sprintf("%s (%s)", clip(fn, 120), at))
+	}
+	return out
 }
 
 func clip(s string, n int) string {
