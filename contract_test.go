@@ -663,3 +663,26 @@ func TestItem09_WritesInAFirstRunAreBatched(t *testing.T) {
 	defer w.Stop()
 	assert.Equal(t, []int{0, 2}, seen, "two writes, one run, after the first run returned")
 }
+
+// An effect's writes to another graph are batched with its flush only for
+// the signals it wrote in its first run (doc.go: without goroutine identity
+// the engine cannot tell a later run's writes from another goroutine's). A
+// Batch around such writes still makes them cause one run downstream.
+func TestItem09_ALaterRunsWritesToAnotherGraphInABatch(t *testing.T) {
+	src, x, y := signals.New(0), signals.New(0), signals.New(0)
+	w := signals.NewEffect(func(tr *signals.Tracker) {
+		if v := src.Get(tr); v > 0 { // writes nothing in its first run
+			signals.Batch(func() {
+				x.Set(v)
+				y.Set(v * 2)
+			})
+		}
+	})
+	defer w.Stop()
+	var seen [][2]int
+	r := signals.NewEffect(func(tr *signals.Tracker) { seen = append(seen, [2]int{x.Get(tr), y.Get(tr)}) })
+	defer r.Stop()
+	src.Set(1)
+	src.Set(2)
+	assert.Equal(t, [][2]int{{0, 0}, {1, 2}, {2, 4}}, seen, "two writes, one downstream run each time")
+}

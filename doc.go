@@ -184,7 +184,8 @@
 // writes to the signals it wrote in its first run. Since Go has no goroutine
 // identity, a write from another goroutine to one of those signals while the
 // effect runs is batched with it too; a signal an effect first writes in a
-// later run, outside its graph, has its effects run at once. For the same
+// later run, outside its graph, has its effects run at once (wrap such
+// writes in a Batch to have them cause one run downstream). For the same
 // reason, while any effect's first run (inside NewEffect) or the cleanups of
 // its Stop are in progress, every write in the process is batched with that
 // effect: the effects it makes due run on that goroutine, right after, and
