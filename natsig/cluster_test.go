@@ -161,7 +161,15 @@ func TestClusterFailover(t *testing.T) {
 		}
 	}
 	assert.Equal(t, sum["cas"], truth["cas"], "CAS counter: exactly the acknowledged adds")
-	assert.Equal(t, sum["srv"], truth["srv"], "server-side counter: exactly the acknowledged adds")
+	// A counter bucket relies on the servers' duplicate detection, which a
+	// server that rebuilt it may lack (README, "Counters"): an add that was
+	// resent may count twice, about once in ten runs here. Every
+	// acknowledged add counts; no add that was not resent counts twice.
+	assert.GreaterOrEqual(t, truth["srv"], sum["srv"], "server-side counter: no acknowledged add lost")
+	assert.LessOrEqual(t, truth["srv"], sum["srv"]+sum["srvresent"], "server-side counter: only resent adds may count twice")
+	if extra := truth["srv"] - sum["srv"]; extra > 0 {
+		t.Logf("server-side counter: %d adds counted twice, of %d resent", extra, sum["srvresent"])
+	}
 	assert.GreaterOrEqual(t, truth["u"], sum["upd"], "no acknowledged update lost")
 	assert.LessOrEqual(t, truth["u"], sum["upd"]+sum["updunknown"], "no update applied that was not attempted")
 	for i, a := range acks {
@@ -342,8 +350,9 @@ func TestClusterHelper(t *testing.T) {
 		assert.NotContains(t, k, "FATAL")
 		return true
 	})
-	fmt.Printf("natsig-child acked set=%d setmax=%d upd=%d updunknown=%d cas=%d srv=%d backwards=%d outages=%d\n",
-		set.Load(), setMax.Load(), upd.Load(), updUnknown.Load(), casAdds.Load(), srvAdds.Load(), backwards.Load(), outages.Load())
+	fmt.Printf("natsig-child acked set=%d setmax=%d upd=%d updunknown=%d cas=%d srv=%d srvresent=%d backwards=%d outages=%d\n",
+		set.Load(), setMax.Load(), upd.Load(), updUnknown.Load(), casAdds.Load(), srvAdds.Load(), srv.Stats().Resent,
+		backwards.Load(), outages.Load())
 
 	cmd, ok := <-commands
 	require.True(t, ok, "no expected values")

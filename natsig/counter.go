@@ -26,9 +26,10 @@ const markTTL = time.Hour
 // In a bucket made by CreateBucket, it is stored in shards key.0, key.1, …,
 // written with compare-and-set: its value is the sum of all of them. In a
 // counter bucket (CreateCounterBucket), it is the server-side counter at key,
-// which the server adds to. Either way, adds are exactly once, even when an
-// acknowledgement is lost with the connection and the write must be retried
-// (see the package documentation).
+// which the server adds to. Either way, an add whose acknowledgement is lost
+// with the connection is retried without being counted twice: always with
+// CAS shards, and with a counter bucket as long as the servers' duplicate
+// detection holds (see the package documentation for when it does not).
 //
 // Within one process, concurrent adds are combined: a CAS Counter keeps one
 // write in flight, which carries all the adds made while the previous one
@@ -51,6 +52,7 @@ type Counter struct {
 	home     atomic.Int64 // shard written to first
 	writes   atomic.Uint64
 	conflict atomic.Uint64
+	resent   atomic.Uint64 // adds sent again after an attempt that may have been stored
 
 	mu       sync.Mutex
 	pending  int64
@@ -201,12 +203,19 @@ func (c *Counter) Status() signals.Readable[Status] { return c.status.get(c.h) }
 type CounterStats struct {
 	Writes    uint64 // write attempts: compare-and-sets, or increments on a counter bucket
 	Conflicts uint64 // attempts rejected because another writer got there first (CAS only)
+	// Resent is the sum of the adds that a counter bucket's Counter sent
+	// again after an attempt that may have been stored (its acknowledgement
+	// was lost). The server drops such a retry as a duplicate, except in
+	// the cases the README lists (a server that rebuilt its duplicate
+	// detection); only these adds can ever count twice. Always 0 with CAS
+	// shards, whose retries are exact.
+	Resent uint64
 }
 
 // Stats returns how many writes this instance attempted and how many
 // conflicted.
 func (c *Counter) Stats() CounterStats {
-	return CounterStats{Writes: c.writes.Load(), Conflicts: c.conflict.Load()}
+	return CounterStats{Writes: c.writes.Load(), Conflicts: c.conflict.Load(), Resent: c.resent.Load()}
 }
 
 // Add adds n to the counter, and returns once the bucket has acknowledged

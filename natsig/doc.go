@@ -13,7 +13,7 @@
 //	})
 //	mode.Set(ctx, "maintenance")
 //	views, _ := natsig.NewCounter(ctx, b, "views")
-//	views.Add(ctx, 1) // exactly once, whatever happens to the connection
+//	views.Add(ctx, 1) // exactly once (CAS shards), whatever happens to the connection
 //
 // # One watcher per bucket
 //
@@ -76,8 +76,10 @@
 //
 // # Counters: server-side, or compare-and-set shards
 //
-// Counter is an int64 with exactly-once adds, in one of two designs,
-// chosen by the bucket NewCounter is given.
+// Counter is an int64 whose adds survive lost acknowledgements, in one of
+// two designs, chosen by the bucket NewCounter is given: exactly once with
+// CAS shards, and exactly once within the bounds below with a counter
+// bucket.
 //
 // In a counter bucket (CreateCounterBucket; nats-server 2.12 or later), the
 // counter is a server-side counter (ADR-49): each batch of adds is one
@@ -93,7 +95,11 @@
 // DefaultCounterHistory (64) messages of each counter. An add retried after
 // more than 63 other adds to the same counter were stored, and the server
 // restarted, would be counted twice (TestRetryAfterRestart shows it with 1
-// message kept). Writers never conflict, and no shards are needed. A
+// message kept). On a loaded cluster whose leaders fail over this happens:
+// TestClusterFailover sees a resent add counted twice in about one run of
+// ten. CounterStats.Resent counts the adds that were resent, the only ones
+// that can count twice; use CAS shards where that is not acceptable.
+// Writers never conflict, and no shards are needed. A
 // counter bucket holds only counters. On a 3-node cluster it is the faster
 // design (1.4× from 3 processes); on one busy server, CAS shards were
 // faster: README.md compares the two.

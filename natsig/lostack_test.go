@@ -171,6 +171,7 @@ func TestLostAcknowledgement(t *testing.T) {
 		assert.Equal(t, cuts+1, proxy.cuts.Load(), "the acknowledgement was cut off")
 		assert.Equal(t, int64(2), c.Value().Peek())
 		assert.GreaterOrEqual(t, c.Stats().Writes, uint64(3), "the add was sent again")
+		assert.GreaterOrEqual(t, c.Stats().Resent, uint64(1), "and counted as resent")
 		// Two increments stored, not three: the retry was a duplicate.
 		hist, err := cb.KeyValue().History(ctx(t, 5*time.Second), "views")
 		require.NoError(t, err)

@@ -44,6 +44,9 @@ func (c *Counter) increment(delta int64, op uint64) (key string, rev uint64, raw
 		msg.Header.Set(jetstream.MsgIDHeader, id)
 		ctx, cancel := context.WithTimeout(c.life, c.tmo)
 		c.writes.Add(1)
+		if !firstSent.IsZero() {
+			c.resent.Add(uint64(max(delta, -delta)))
+		}
 		ack, err := c.b.js.PublishMsg(ctx, msg)
 		cancel()
 		switch {

@@ -1,6 +1,7 @@
 package natsigtest
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -24,20 +25,34 @@ const Account = server.DEFAULT_GLOBAL_ACCOUNT
 
 // StartCluster starts n servers named n1 to n<n>, each storing in its own
 // tb.TempDir(), waits until they have elected a meta leader, and shuts
-// them down when the test ends.
+// them down when the test ends. The ports are picked free just before the
+// servers bind them; if another process takes one meanwhile (an outgoing
+// connection's ephemeral port, say), it starts again on new ports.
 func StartCluster(tb testing.TB, n int) *Cluster {
 	tb.Helper()
+	const attempts = 3
+	var errs []error
+	for range attempts {
+		c, err := startCluster(tb, n)
+		if err == nil {
+			c.WaitReady(60 * time.Second)
+			return c
+		}
+		errs = append(errs, err)
+	}
+	tb.Fatalf("natsigtest: the cluster did not start in %d attempts: %v", attempts, errors.Join(errs...))
+	return nil
+}
+
+// startCluster makes one attempt of StartCluster. On failure it shuts down
+// the servers it started.
+func startCluster(tb testing.TB, n int) (*Cluster, error) {
 	ports := freePorts(tb, 2*n)
 	var routes []string
 	for i := range n {
 		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", ports[n+i]))
 	}
 	c := &Cluster{tb: tb}
-	tb.Cleanup(func() {
-		for _, s := range c.Servers {
-			s.Shutdown()
-		}
-	})
 	for i := range n {
 		s := &Server{tb: tb, opts: server.Options{
 			ServerName:         fmt.Sprintf("n%d", i+1),
@@ -55,25 +70,37 @@ func StartCluster(tb testing.TB, n int) *Cluster {
 		c.Servers = append(c.Servers, s)
 	}
 	// Start them together: each waits for the others' routes.
-	done := make(chan struct{})
+	errc := make(chan error, n)
 	for _, s := range c.Servers {
 		go func() {
-			defer func() { done <- struct{}{} }()
 			s.mu.Lock()
 			defer s.mu.Unlock()
-			s.startNoFatal()
+			errc <- s.startNoFatal()
 		}()
 	}
+	var errs []error
 	for range c.Servers {
-		<-done
+		if err := <-errc; err != nil {
+			errs = append(errs, err)
+		}
 	}
 	for _, s := range c.Servers {
 		if !s.Running() {
-			tb.Fatalf("natsigtest: server %s did not start", s.Name())
+			errs = append(errs, fmt.Errorf("server %s did not start", s.Name()))
 		}
 	}
-	c.WaitReady(60 * time.Second)
-	return c
+	if len(errs) > 0 {
+		for _, s := range c.Servers {
+			s.Shutdown()
+		}
+		return nil, errors.Join(errs...)
+	}
+	tb.Cleanup(func() {
+		for _, s := range c.Servers {
+			s.Shutdown()
+		}
+	})
+	return c, nil
 }
 
 // freePorts returns n loopback ports that were free a moment ago.
