@@ -236,3 +236,41 @@ func TestItem21_AWriteIsAttributedOnlyToARunningEffect(t *testing.T) {
 		<-done
 	})
 }
+
+// An effect stopped while its Async run is under way is disposed of on
+// that run's goroutine, which runs its cleanups with the effect on the
+// attribution stack (their writes are batched with it). Done used to be
+// closed before the effect left that stack, so a goroutine that waited for
+// Done and then wrote an unrelated signal could find its write attributed
+// to the stopped effect: its effects ran later, on the other goroutine,
+// after its Set had returned. The window is short: the test repeats.
+func TestItem21_AWriteAfterDoneIsNotAttributedToTheStoppedEffect(t *testing.T) {
+	withDeadline(t, 60*time.Second, func() {
+		for i := range 300 {
+			job := signals.New(0)
+			started, finish := make(chan struct{}), make(chan struct{})
+			e := signals.NewEffect(func(tr *signals.Tracker) {
+				if job.Get(tr) == 1 {
+					close(started)
+					<-finish
+				}
+				tr.OnCleanup(func() {})
+			}, signals.Async())
+			job.Set(1)
+			<-started
+			e.Stop() // the disposal happens on the Async goroutine
+			close(finish)
+			<-e.Done()
+
+			x := signals.New(0)
+			var seen atomic.Int64
+			r := signals.NewEffect(func(tr *signals.Tracker) { seen.Store(int64(x.Get(tr))) })
+			x.Set(1)
+			ok := assert.Equal(t, int64(1), seen.Load(), "iteration %d: x's effect ran before x.Set returned", i)
+			r.Stop()
+			if !ok {
+				return
+			}
+		}
+	})
+}

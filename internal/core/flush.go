@@ -656,9 +656,12 @@ func (f *flush) dispose(d *domain, e *Sub) *domain {
 	}
 	e.fl.Store(f)
 	d.mu.Unlock()
+	// Deferred in this order so that e leaves the attribution stack before
+	// its typed half learns it is done (Effect.Done): a goroutine waiting
+	// for that must not find its next writes attributed to e.
+	defer disposed(e) // even if a cleanup calls runtime.Goexit
 	pushContext(e)
 	defer popContext(e)
-	defer disposed(e) // even if a cleanup calls runtime.Goexit
 	f.note(runCleanups(cs))
 	forget(e)
 	return lockDom(&e.Node)
