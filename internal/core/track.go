@@ -11,11 +11,15 @@ package core
 // aborted.
 func Track(t *Tracker, n *Node) *Link {
 	s := t.sub
-	// The common case, inlined: the next link of the previous run's order.
+	// The common cases, inlined: the next link of the previous run's
+	// order, or the node just read, read again.
 	if cur := s.depsTail; cur != nil && s.plain && !t.untracked {
 		if next := cur.nextDep; next != nil && next.dep == n && n.dom.Load() == s.readDom {
 			s.depsTail = next
 			return next
+		}
+		if cur.dep == n && n.dom.Load() == s.readDom {
+			return cur
 		}
 	}
 	return track(t, n)
