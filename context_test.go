@@ -126,6 +126,7 @@ func TestContextOfAStoppedOrFailedRun(t *testing.T) {
 }
 
 func TestContextOfScheduledRuns(t *testing.T) {
+	drainScheduled(t) // this test waits for the whole process in a bubble
 	synctest.Test(t, func(t *testing.T) {
 		s := signals.New(0)
 		started := make(chan context.Context, 10)

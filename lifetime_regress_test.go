@@ -106,6 +106,7 @@ func TestRegressionNewScopeWithADoneContext(t *testing.T) {
 // Stop did not cancel a Debounce effect's timer: Idle waited for it, and the
 // timer kept the stopped effect alive, for the whole period.
 func TestRegressionStopCancelsTheTimer(t *testing.T) {
+	drainScheduled(t) // this test waits for the whole process in a bubble
 	synctest.Test(t, func(t *testing.T) {
 		s := signals.New(0)
 		e := signals.NewEffect(func(tr *signals.Tracker) { s.Get(tr) }, signals.Debounce(time.Hour))

@@ -301,6 +301,7 @@ func TestNewEffectPanicAfterItsFirstRunStopsIt(t *testing.T) {
 }
 
 func TestTimedStopCancelsTheRun(t *testing.T) {
+	drainScheduled(t) // this test waits for the whole process in a bubble
 	for name, opt := range map[string]signals.EffectOption{
 		"Debounce": signals.Debounce(time.Hour),
 		"Throttle": signals.Throttle(time.Hour),
@@ -421,6 +422,7 @@ func TestDoneRacingWithStop(t *testing.T) {
 }
 
 func TestScopePanicHandler(t *testing.T) {
+	drainScheduled(t) // this test waits for the whole process in a bubble
 	signalstest.Check(t)
 	synctest.Test(t, func(t *testing.T) {
 		var mu sync.Mutex // the handlers run on the effects' goroutines

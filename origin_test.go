@@ -114,6 +114,7 @@ func TestPanicStackOfAnEquality(t *testing.T) {
 }
 
 func TestPanicStackInPanicInfoAndEvents(t *testing.T) {
+	drainScheduled(t) // this test waits for the whole process in a bubble
 	synctest.Test(t, func(t *testing.T) {
 		errDown := errors.New("db down")
 		s := signals.New(0)

@@ -411,6 +411,7 @@ func TestResourceWithScopeAndContext(t *testing.T) {
 }
 
 func TestResourceWithAScheduler(t *testing.T) {
+	drainScheduled(t) // this test waits for the whole process in a bubble
 	synctest.Test(t, func(t *testing.T) {
 		query := signals.New("a")
 		var loads []string

@@ -38,6 +38,7 @@ func (r *recorder) values() []int {
 }
 
 func TestAsyncWritersDoNotRunEffects(t *testing.T) {
+	drainScheduled(t) // this test waits for the whole process in a bubble
 	synctest.Test(t, func(t *testing.T) {
 		s := signals.New(0)
 		var rec recorder
@@ -63,6 +64,7 @@ func TestAsyncWritersDoNotRunEffects(t *testing.T) {
 }
 
 func TestDebounce(t *testing.T) {
+	drainScheduled(t) // this test waits for the whole process in a bubble
 	synctest.Test(t, func(t *testing.T) {
 		s := signals.New(0)
 		var rec recorder
@@ -82,6 +84,7 @@ func TestDebounce(t *testing.T) {
 }
 
 func TestThrottle(t *testing.T) {
+	drainScheduled(t) // this test waits for the whole process in a bubble
 	synctest.Test(t, func(t *testing.T) {
 		s := signals.New(0)
 		var rec recorder
@@ -137,6 +140,7 @@ func TestManualScheduler(t *testing.T) {
 }
 
 func TestIdleHonoursContext(t *testing.T) {
+	drainScheduled(t) // this test waits for the whole process in a bubble
 	synctest.Test(t, func(t *testing.T) {
 		s := signals.New(0)
 		e := signals.NewEffect(func(tr *signals.Tracker) { s.Get(tr) }, signals.Debounce(time.Hour))
@@ -280,6 +284,7 @@ func TestFeed(t *testing.T) {
 }
 
 func TestPanicHandler(t *testing.T) {
+	drainScheduled(t) // this test waits for the whole process in a bubble
 	synctest.Test(t, func(t *testing.T) {
 		s := signals.New(0)
 		got := make(chan signals.PanicInfo, 1)
@@ -373,4 +378,16 @@ func TestSubscribeClosesWhenItsOwnerEnds(t *testing.T) {
 	cancel()
 	assert.True(t, drained(ch), "closed when its WithContext is done")
 	s.Set(2) // no effect left to panic on the closed channel
+}
+
+// drainScheduled waits, outside any synctest bubble, until the runs that
+// earlier tests handed to Async, Debounce or Throttle have finished. A test
+// that calls the process-wide Idle inside a bubble needs it: a run pending
+// outside the bubble would keep Idle waiting on a goroutine the bubble does
+// not know, and synctest would report a deadlock.
+func drainScheduled(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, signals.Idle(ctx), "runs scheduled by earlier tests are still pending")
 }
