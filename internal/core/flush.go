@@ -527,6 +527,9 @@ func (f *flush) runEffect(d *domain, e *Sub) (_ *domain, p any, panicked bool) {
 	} else if ep != e.readEpoch {
 		definitely, possibly = usedChangedSince(d, e)
 	}
+	if !possibly && pendingDep(e) {
+		possibly = true // made live marked (see activate): check again
+	}
 	add := uint32(fHasValue) // set with the run's end: one store
 	switch {
 	case definitely:
