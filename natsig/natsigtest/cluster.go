@@ -178,17 +178,27 @@ func (c *Cluster) StreamLeader(stream string) int {
 // server's view of the meta group is current.
 func (c *Cluster) WaitReady(d time.Duration) {
 	c.tb.Helper()
-	c.waitFor(d, "a meta leader and current servers", func() bool {
-		if c.MetaLeader() < 0 {
+	c.waitFor(d, "a meta leader that sees every running server, and current servers", func() bool {
+		leader := c.MetaLeader()
+		if leader < 0 {
 			return false
 		}
+		running := 0
 		for _, s := range c.Servers {
 			var current bool
-			if s.with(func(srv *server.Server) { current = srv.JetStreamIsCurrent() }) && !current {
-				return false
+			if s.with(func(srv *server.Server) { current = srv.JetStreamIsCurrent() }) {
+				if !current {
+					return false
+				}
+				running++
 			}
 		}
-		return true
+		// Placing a replicated stream needs the leader to know its peers
+		// online (their statistics arrive after the election): until
+		// then, creating a bucket fails with "no suitable peers".
+		peers := 0
+		c.Servers[leader].with(func(srv *server.Server) { peers = len(srv.JetStreamClusterPeers()) })
+		return peers >= running
 	})
 }
 
