@@ -675,3 +675,53 @@ func TestAWriteDuringACheckWithoutRunIsNotLost(t *testing.T) {
 			"x changed since the effect's last run, but it never ran again")
 	})
 }
+
+// A computation released while the goroutine still holds the claim of the
+// evaluation it was read for (a dependency recomputed during another's
+// check) used to run, right there, the effects a flush had left waiting for
+// its claim. Such an effect could wait for a computation claimed by another
+// goroutine that itself waited for the claim still held: neither went on.
+// TestPropertyConcurrent found it (a 20-second hang); this is its shape: A
+// checks X and recomputes Y, for which E was left waiting; B checks Z,
+// which waits for X; E reads Z.
+func TestEffectsLeftForAClaimDoNotRunUnderAnOuterClaim(t *testing.T) {
+	withDeadline(t, 20*time.Second, func() {
+		s := signals.New(0)
+		yIn, yGo := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		y := signals.NewComputed(func(tr *signals.Tracker) int {
+			v := s.Get(tr)
+			if v == 1 {
+				once.Do(func() { close(yIn); <-yGo })
+			}
+			return v
+		})
+		x := signals.NewComputed(func(tr *signals.Tracker) int { return y.Get(tr) })
+		z := signals.NewComputed(func(tr *signals.Tracker) int { return x.Get(tr) })
+		eIn, eGo := make(chan struct{}), make(chan struct{})
+		var eOnce sync.Once
+		var seen atomic.Int64
+		e := signals.NewEffect(func(tr *signals.Tracker) {
+			if y.Get(tr) == 1 {
+				eOnce.Do(func() { close(eIn); <-eGo })
+			}
+			seen.Store(int64(z.Get(tr)))
+		})
+		defer e.Stop()
+
+		var wg sync.WaitGroup
+		signals.Batch(func() {
+			s.Set(1)
+			wg.Go(func() { x.Peek() }) // A: claims x, then y, and waits in y
+			<-yIn
+		}) // the flush leaves e waiting for y's claim, which is older
+		close(yGo) // A: y commits; e runs when no claim of A is held
+		<-eIn
+		wg.Go(func() { z.Peek() })        // B: claims z, checks x
+		time.Sleep(20 * time.Millisecond) // let B wait for x, if A still held it
+		close(eGo)
+		wg.Wait()
+		assert.Equal(t, 1, z.Peek())
+		assert.Equal(t, int64(1), seen.Load(), "e saw the final value")
+	})
+}

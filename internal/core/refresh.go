@@ -162,7 +162,8 @@ func release(d *domain, c *Sub) *domain {
 	if f&fBlocking != 0 {
 		d.blocking--
 	}
-	if p := c.parent; p != nil && p.child == c {
+	p := c.parent
+	if p != nil && p.child == c {
 		p.child = nil
 	}
 	c.parent = nil
@@ -173,6 +174,14 @@ func release(d *domain, c *Sub) *domain {
 	if f&fRelink != 0 {
 		c.clearFlags(fRelink)
 		resubscribe(d, c)
+	}
+	if f&fBlocking != 0 && len(d.blocked) > 0 && p != nil && !p.isEffect() && p.flags.Load()&fComputing != 0 {
+		// c was read for p, whose claim this goroutine still holds: an
+		// effect run here could wait for a computation that waits for p,
+		// on another goroutine, and neither would go on. p's release
+		// runs them instead (the outermost claim's, with none held).
+		setBlocking(d, p)
+		return d
 	}
 	if f&fBlocking != 0 && len(d.blocked) > 0 {
 		d.queue = append(d.queue, d.blocked...)
