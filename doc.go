@@ -47,7 +47,7 @@
 // settling panics with an error wrapping [ErrCycle] after 100 rounds.
 // Writes from other goroutines do not count: since the package cannot tell
 // who wrote, a flush that reaches 100 rounds pauses its effects for about
-// two rounds (at least a millisecond) and carries on if something they
+// two rounds (at least 5 ms) and carries on if something they
 // read was written meanwhile, which only another goroutine can do.
 //
 // # Beyond single values

@@ -13,6 +13,12 @@ import (
 // that does not settle.
 const maxRounds = 100
 
+// probeMin is the shortest pause of fedFromOutside: long enough for an
+// outside writer that a loaded machine left waiting for a CPU to write
+// again (1 ms was not, under -race on 2 busy cores), short next to how
+// long a real loop has already run.
+const probeMin = 5 * time.Millisecond
+
 // A flush runs the due effects of a set of domains, round by round, on the
 // goroutine that started it. Each of its domains counts it in flushers, so
 // writes to them leave their effects to it. See DESIGN.md.
@@ -818,7 +824,7 @@ func selfFedLoop(e *Sub) error {
 // busy by other goroutines, which this package cannot tell apart by who
 // wrote. Every one of the last rounds was fed by writes made while the
 // previous one ran. It pauses the effects for two average rounds (at least
-// a millisecond) and reports whether something the due effects depend on
+// probeMin) and reports whether something the due effects depend on
 // was written meanwhile: writers from outside keep writing, effects feeding
 // themselves do not while they are paused. Lock not held.
 func (f *flush) fedFromOutside(round time.Duration) bool {
@@ -831,7 +837,7 @@ func (f *flush) fedFromOutside(round time.Duration) bool {
 		start[d] = d.epoch.Load()
 		d.mu.Unlock()
 	}
-	time.Sleep(max(time.Millisecond, 2*round))
+	time.Sleep(max(probeMin, 2*round))
 	for d0, e0 := range start {
 		d := lockRoot(d0)
 		if d != d0 {
