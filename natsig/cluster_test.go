@@ -60,10 +60,17 @@ func TestClusterFailover(t *testing.T) {
 	nc := cl.Connect(0)
 	js, err := jetstream.New(nc)
 	require.NoError(t, err)
-	_, err = natsig.CreateBucket(ctx(t, 30*time.Second), js, jetstream.KeyValueConfig{Bucket: clusterKV, Replicas: 3})
-	require.NoError(t, err)
-	_, err = natsig.CreateCounterBucket(ctx(t, 30*time.Second), js, jetstream.KeyValueConfig{Bucket: clusterCounter, Replicas: 3})
-	require.NoError(t, err)
+	// A stream's creation on a young cluster can get no answer (its request
+	// reached a meta leader that was losing its place, under load): ask
+	// again; a bucket created meanwhile is bound.
+	retryCreate(t, func(c context.Context) error {
+		_, err := natsig.CreateBucket(c, js, jetstream.KeyValueConfig{Bucket: clusterKV, Replicas: 3})
+		return err
+	})
+	retryCreate(t, func(c context.Context) error {
+		_, err := natsig.CreateCounterBucket(c, js, jetstream.KeyValueConfig{Bucket: clusterCounter, Replicas: 3})
+		return err
+	})
 	cl.WaitStream("KV_"+clusterKV, 30*time.Second)
 	cl.WaitStream("KV_"+clusterCounter, 30*time.Second)
 	t.Logf("cluster ready in %v", time.Since(start).Round(time.Millisecond))
@@ -506,4 +513,20 @@ func (c *child) wait(t testing.TB) {
 		t.Fatalf("process still running:\n%s", c.output())
 	}
 	require.NoError(t, c.err, "process output:\n%s", c.output())
+}
+
+// retryCreate calls create with a 15-second context until it succeeds, at
+// most four times.
+func retryCreate(t *testing.T, create func(context.Context) error) {
+	t.Helper()
+	var errs []error
+	for range 4 {
+		err := create(ctx(t, 15*time.Second))
+		if err == nil {
+			return
+		}
+		errs = append(errs, err)
+		t.Logf("creating a bucket: %v (asking again)", err)
+	}
+	t.Fatalf("a bucket could not be created: %v", errors.Join(errs...))
 }
