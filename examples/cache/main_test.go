@@ -295,7 +295,10 @@ func TestCancelledRequestDoesNotCancelTheSharedLoad(t *testing.T) {
 		}
 		gaveUp <- err
 	}()
-	require.Eventually(t, func() bool { return f.builds(t)["/movies/5"].Loads == before+1 }, 5*time.Second, time.Millisecond)
+	// The load counts itself before it logs: wait for both.
+	require.Eventually(t, func() bool {
+		return f.builds(t)["/movies/5"].Loads == before+1 && strings.Contains(f.logs.String(), "msg=load path=/movies/5 n=2 ")
+	}, 5*time.Second, time.Millisecond)
 	assert.Contains(t, f.logs.String(), `msg=load path=/movies/5 n=2 request=impatient`,
 		"the load runs with the values of the request that started it")
 
