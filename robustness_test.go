@@ -725,3 +725,54 @@ func TestEffectsLeftForAClaimDoNotRunUnderAnOuterClaim(t *testing.T) {
 		assert.Equal(t, int64(1), seen.Load(), "e saw the final value")
 	})
 }
+
+// An effect stopped during a run that was then unwound and left waiting
+// for an older claim (it read that computation for the first time) used to
+// be queued as stopped and skipped, never disposed of: it stayed
+// subscribed, its cleanups never ran, and the signals it read stayed
+// observed. TestObservedConcurrentObservers found it (a signal observed
+// after every effect had stopped, about 1 run in 30).
+func TestAnEffectStoppedWhileBlockedIsDisposedOf(t *testing.T) {
+	withDeadline(t, 20*time.Second, func() {
+		s := signals.New(0)
+		cIn, cGo := make(chan struct{}), make(chan struct{})
+		c := signals.NewComputed(func(tr *signals.Tracker) int {
+			v := s.Get(tr)
+			if v == 1 {
+				close(cIn)
+				<-cGo
+			}
+			return v
+		})
+		var observed atomic.Int32
+		trigger := signals.New(0, signals.WithObserved[int](func() { observed.Add(1) }, func() { observed.Add(-1) }))
+		eIn, eGo, eOut := make(chan struct{}), make(chan struct{}), make(chan struct{})
+		var cleanups atomic.Int32
+		e := signals.NewEffect(func(tr *signals.Tracker) {
+			tr.OnCleanup(func() { cleanups.Add(1) })
+			if trigger.Get(tr) == 1 {
+				defer close(eOut) // also when the read below unwinds the run
+				close(eIn)
+				<-eGo
+				c.Get(tr) // claimed before this run's flush began: unwound, left for c's claim
+			}
+		})
+		require.Equal(t, int32(1), observed.Load())
+
+		s.Set(1)
+		go c.Peek() // claims c and waits in its function
+		<-cIn
+		go trigger.Set(1) // its flush runs e
+		<-eIn
+		e.Stop() // e is running: its flush finishes the job
+		close(eGo)
+		<-eOut
+		close(cGo) // c's claim ends: the effects left for it are handled
+		deadline := time.Now().Add(10 * time.Second)
+		for (cleanups.Load() < 2 || observed.Load() != 0) && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		assert.Equal(t, int32(2), cleanups.Load(), "the cleanup of the run that was under way when Stop was called ran")
+		assert.Equal(t, int32(0), observed.Load(), "the stopped effect no longer observes what it read")
+	})
+}

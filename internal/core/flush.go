@@ -353,6 +353,13 @@ func (f *flush) handle(e *Sub) bool {
 	switch {
 	case fl&fStopped != 0:
 		e.flags.Store(fl &^ fPending)
+		if fl&fDisposed == 0 {
+			// Stopped while claimed, by a claim that ended by
+			// blocking (block queues it without disposing of it):
+			// nobody else will unlink it and run its cleanups.
+			f.held = nil
+			f.held = f.dispose(d, e)
+		}
 		return true
 	case fl&fComputing != 0:
 		// Running elsewhere (a scheduled run): it goes round again when
