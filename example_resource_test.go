@@ -58,15 +58,21 @@ func ExampleResource_Get() {
 			return len(q) * 10, nil
 		}, signals.KeepStale())
 	defer results.Stop()
+	settled := make(chan struct{}, 2)
 	view := signals.NewEffect(func(t *signals.Tracker) {
-		fmt.Println("view:", results.Get(t))
+		s := results.Get(t)
+		fmt.Println("view:", s)
+		if s.Status == signals.ResourceReady || s.Status == signals.ResourceFailed {
+			settled <- struct{}{}
+		}
 	})
 	defer view.Stop()
 
 	release <- struct{}{}
-	_, _ = results.Wait(context.Background())
+	<-settled // the view runs on the goroutine that loaded
 	query.Set("go!")
 	release <- struct{}{}
+	<-settled
 	_, err := results.Wait(context.Background())
 	fmt.Println("wait:", err)
 	// Output:

@@ -344,6 +344,8 @@ const errNilResource = "signals: method called on a nil *Resource"
 // (a previous value kept on view, or the zero value) with the error. If
 // ctx is done first it returns the zero value and ctx.Err(); if the resource
 // is stopped before it settles, the zero value and ErrResourceStopped.
+// Wait returns once the settled state is published: effects that read the
+// resource may still be running, on the goroutine that published it.
 // Wait(nil) panics.
 func (r *Resource[P, T]) Wait(ctx context.Context) (T, error) {
 	if r == nil {
