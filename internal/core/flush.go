@@ -540,8 +540,8 @@ func (f *flush) runEffect(d *domain, e *Sub) (_ *domain, p any, panicked bool) {
 	} else if ep != e.readEpoch {
 		definitely, possibly = usedChangedSince(d, e)
 	}
-	if !possibly && pendingDep(e) {
-		possibly = true // made live marked (see activate): check again
+	if !definitely && e.flags.Load()&fPending != 0 {
+		possibly = true // marked, perhaps by fixLinks (see subscribe): check again
 	}
 	add := uint32(fHasValue) // set with the run's end: one store
 	switch {

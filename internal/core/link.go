@@ -21,6 +21,12 @@ func subscribe(d *domain, l *Link) {
 		}
 	}
 	dep.subsTail = l
+	if dep.kind() != kindSignal && dep.flags.Load()&fPending != 0 {
+		// A marked dependency (made live not known to be current, or
+		// claimed): marks stop at a marked node, so the next write would
+		// not reach l.sub. Everything live above a marked node is marked.
+		mark(d, l.sub)
+	}
 }
 
 // activate makes c live: from now on writes mark it, so it must not be
@@ -41,24 +47,6 @@ func activate(d *domain, c *Sub) {
 			subscribe(d, l)
 		}
 	}
-	if f&fPending == 0 && pendingDep(c) {
-		// A dependency is marked (it became live not known to be
-		// current, or claimed): marks stop at a marked node, so the
-		// next write would not reach c. Everything live above a marked
-		// node is marked.
-		c.setFlags(fPending)
-	}
-}
-
-// pendingDep reports whether a computed dependency of s is marked. Lock
-// held.
-func pendingDep(s *Sub) bool {
-	for l := s.deps; l != nil; l = l.nextDep {
-		if n := l.dep; n.kind() != kindSignal && n.flags.Load()&fPending != 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // unsubscribe takes l out of its dependency's subscriber list; a computed

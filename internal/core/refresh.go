@@ -326,11 +326,8 @@ func commitCompute(d *domain, c *Sub, changed, panicked bool, p any) *domain {
 	// Written after the run read its values, through links not yet
 	// subscribed then, so that the writes' marks did not reach it? Mark it
 	// (before its stamp moves, as writes do).
-	// And a dependency that fixLinks just made live marked (claimed by
-	// another goroutine, say) must have c marked too, or the next write's
-	// marks would stop at it (see activate).
 	stale := d.epoch.Load() != c.readEpoch && changedSince(d, c)
-	if c.flags.Load()&fLive != 0 && (stale || pendingDep(c)) {
+	if stale && c.flags.Load()&fLive != 0 {
 		c.clearFlags(fPending)
 		mark(d, c)
 	}
