@@ -22,6 +22,7 @@ type natsCounters struct {
 	nc       *nats.Conn
 	url      string
 	counters []*natsig.Counter
+	mirrors  []mirror // one per counter, made by follow
 }
 
 // openNATS connects to url and opens the counters of items 1 to items in
@@ -63,31 +64,63 @@ func openNATS(ctx context.Context, url, bucket string, items, shards int, stdout
 
 func (c *natsCounters) len() int { return len(c.counters) }
 
-// add counts a view in the bucket; follow brings it into the map.
-func (c *natsCounters) add(ctx context.Context, _ *server, id int) error {
-	return c.counters[id-1].Add(ctx, 1)
+// add counts a view in the bucket, and brings it into the map before it
+// returns. The effect that follows the counter would bring it too, but not
+// always in time: when the bucket's watcher wrote the counter's new value
+// first, the effect runs on the watcher's goroutine (see the package
+// signals documentation), maybe after Add returned.
+func (c *natsCounters) add(ctx context.Context, s *server, id int) error {
+	if err := c.counters[id-1].Add(ctx, 1); err != nil {
+		return err
+	}
+	c.mirrors[id-1].sync(s, id, c.counters[id-1].Value().Peek())
+	return nil
 }
 
-// follow mirrors every counter into s.views, until ctx is done: the total
-// as the bucket holds it, and each increase as views of the current
-// bucket. The counts found at the start are views of the past, outside the
-// window.
+// follow mirrors every counter into s.views, until ctx is done: each
+// increase as views of the current bucket. The counts found at the start
+// are views of the past, outside the window.
 func (c *natsCounters) follow(ctx context.Context, s *server) {
+	c.mirrors = make([]mirror, len(c.counters))
 	for i, counter := range c.counters {
 		id := i + 1
-		signals.NewEffectFrom(func(t *signals.Tracker, prev int64, ok bool) int64 {
-			v := counter.Value().Get(t)
-			b := bucketOf(s.now(), s.rank.width)
-			s.views.Update(id, func(tl tally, _ bool) tally {
-				if ok && v > prev {
-					tl = tl.add(b, v-prev)
-				}
-				tl.Total = v
-				return tl
-			})
-			return v
+		signals.NewEffect(func(t *signals.Tracker) {
+			c.mirrors[i].sync(s, id, counter.Value().Get(t))
 		}, signals.WithContext(ctx), signals.WithEffectName("mirror item "+strconv.Itoa(id)))
 	}
+}
+
+// mirror brings one counter's value into s.views. Its effect and add both
+// call sync, from any goroutine and with values read at any time: only the
+// part of a value above the highest one synced before counts, so that a
+// view is added once, and an older value comes too late to count again.
+type mirror struct {
+	mu      sync.Mutex
+	seen    int64 // the highest value synced
+	started bool  // whether seen holds a value of the counter
+}
+
+// sync adds the views of v not synced yet to item id. The first value a
+// mirror syncs is the past: it counts in the item's total only.
+func (m *mirror) sync(s *server, id int, v int64) {
+	m.mu.Lock()
+	past := !m.started
+	n := v - m.seen
+	if n > 0 {
+		m.seen = v
+	}
+	m.started = true
+	m.mu.Unlock()
+	// Written after unlocking: the write may run effects, mirrors among
+	// them, on this goroutine.
+	if n <= 0 {
+		return
+	}
+	if past {
+		s.views.Update(id, func(tl tally, _ bool) tally { tl.Total += n; return tl })
+		return
+	}
+	s.addViews(id, n)
 }
 
 // logStatus prints the state of the link to NATS whenever it changes, until

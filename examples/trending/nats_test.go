@@ -126,3 +126,27 @@ func TestRunWithNATSFailsWithoutServer(t *testing.T) {
 	assert.ErrorContains(t, err, "-nats "+url)
 	assert.Error(t, run(t.Context(), []string{"-shards", "0"}, io.Discard))
 }
+
+// A view is counted in the instance that recorded it by the time the POST
+// returns, even when the counter's new value reached the instance through
+// the bucket's watcher first, whose goroutine then runs the effects.
+func TestAViewIsCountedBeforeItsPostReturns(t *testing.T) {
+	srv := natsigtest.Start(t)
+	c, err := openNATS(t.Context(), srv.URL(), "trending", 1, 1, io.Discard)
+	require.NoError(t, err)
+	defer c.close()
+	// Created before the server's mirrors, so that it runs before them in a
+	// flush: it holds up whichever goroutine wrote the counter's new value.
+	slow := signals.NewEffect(func(t *signals.Tracker) {
+		if c.counters[0].Value().Get(t) > 0 {
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+	defer slow.Stop()
+	ts := httptest.NewServer(newServerWith(t.Context(), c, 1, 20*time.Millisecond, time.Minute))
+	defer ts.Close()
+	for i := range 10 {
+		post(t, ts.URL+"/view/1")
+		require.Equal(t, int64(i+1), countsOf(t, ts.URL)[1], "after %d posts", i+1)
+	}
+}
