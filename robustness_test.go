@@ -776,3 +776,51 @@ func TestAnEffectStoppedWhileBlockedIsDisposedOf(t *testing.T) {
 		assert.Equal(t, int32(0), observed.Load(), "the stopped effect no longer observes what it read")
 	})
 }
+
+// An effect run unwound because it read a computation claimed before its
+// flush began is left for that claim's holder, and must then run again: it
+// did not finish. It used to be only checked, against the dependencies it
+// had read before it was unwound, and the rest were dropped: the change
+// that made it due was lost, and so were later writes to what it read
+// after the unwinding read. TestPropertyConcurrent found it (an effect
+// that kept a value from before the last writes, about 1 run in 300 of one
+// seed): there a concurrent write made the effect's first dependency stale
+// between its check and its run; here an untracked read does the same.
+func TestAnEffectRunUnwoundForAnOlderClaimRunsAgain(t *testing.T) {
+	withDeadline(t, 20*time.Second, func() {
+		s := signals.New(0)
+		xIn, xGo := make(chan struct{}), make(chan struct{})
+		x := signals.NewComputed(func(tr *signals.Tracker) int {
+			v := s.Get(tr)
+			if v == 1 {
+				close(xIn)
+				<-xGo
+			}
+			return v
+		})
+		a := signals.NewComputed(func(tr *signals.Tracker) int { return x.Get(tr) })
+		var observed atomic.Int32
+		d := signals.New(0, signals.WithObserved[int](func() { observed.Add(1) }, func() { observed.Add(-1) }))
+		var seen atomic.Int64
+		e := signals.NewEffect(func(tr *signals.Tracker) {
+			a.Get(tr.Untracked()) // validated, not a dependency
+			seen.Store(int64(d.Get(tr)))
+		})
+		defer e.Stop()
+
+		s.Set(1) // a is stale, and nothing live depends on it
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			x.Peek() // claims x and waits in its function
+		}()
+		<-xIn
+		d.Set(1) // e's run meets x's claim, older than its flush: it is unwound
+		assert.Equal(t, int32(1), observed.Load(), "e, left for x's claim, still depends on d")
+		close(xGo) // x's claim ends: e, left for it, runs
+		<-done
+		assert.Equal(t, int64(1), seen.Load(), "e ran again after it was unwound")
+		d.Set(2)
+		assert.Equal(t, int64(2), seen.Load(), "e still depends on d")
+	})
+}

@@ -525,7 +525,10 @@ func (f *flush) runEffect(d *domain, e *Sub) (_ *domain, p any, panicked bool) {
 	d = lockDom(&e.Node)
 	if e.aborted {
 		// It read a computation that may be this flush's caller: it runs
-		// again once that computation ends.
+		// again once that computation ends. It keeps the links it had not
+		// reached: the change that made it due may be among them (its
+		// next check must find it), and so may later writes.
+		keepAllLinks(e)
 		fixLinks(d, e)
 		f.block(d, e)
 		return d, nil, false

@@ -203,6 +203,20 @@ func beginRun(s *Sub, d *domain) {
 	s.readEpoch = d.epoch.Load()
 }
 
+// keepAllLinks moves the cursor of s's unwound run to the end of its
+// dependency list, so that fixLinks keeps the links the run had not reached
+// yet. Claim held.
+func keepAllLinks(s *Sub) {
+	l := s.depsTail
+	if l == nil {
+		l = s.deps
+	}
+	for l != nil && l.nextDep != nil {
+		l = l.nextDep
+	}
+	s.depsTail = l
+}
+
 // revalidate makes sure that every value s's run used is still current,
 // and moves its readEpoch to the present; if one changed it aborts the run.
 // Lock not held.
