@@ -58,21 +58,30 @@ func ExampleResource_Get() {
 			return len(q) * 10, nil
 		}, signals.KeepStale())
 	defer results.Stop()
-	settled := make(chan struct{}, 2)
+	shown := make(chan signals.ResourceStatus, 8)
 	view := signals.NewEffect(func(t *signals.Tracker) {
 		s := results.Get(t)
 		fmt.Println("view:", s)
-		if s.Status == signals.ResourceReady || s.Status == signals.ResourceFailed {
-			settled <- struct{}{}
-		}
+		shown <- s.Status
 	})
 	defer view.Stop()
+	// The view runs on whichever goroutine changed the state, maybe after
+	// the call that changed it returned: wait for it to show each state
+	// before making the next, or it shows only the latest.
+	waitFor := func(st signals.ResourceStatus) {
+		for s := range shown {
+			if s == st {
+				return
+			}
+		}
+	}
 
 	release <- struct{}{}
-	<-settled // the view runs on the goroutine that loaded
+	waitFor(signals.ResourceReady)
 	query.Set("go!")
+	waitFor(signals.ResourceReloading)
 	release <- struct{}{}
-	<-settled
+	waitFor(signals.ResourceFailed)
 	_, err := results.Wait(context.Background())
 	fmt.Println("wait:", err)
 	// Output:
