@@ -137,3 +137,28 @@ func BenchmarkFanInFirstRead(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRecompute100 is the tracked-read path: a computed over 100
+// signals, recomputed after each write, reads them in the previous run's
+// order.
+func BenchmarkRecompute100(b *testing.B) {
+	srcs := make([]*signals.Signal[int], 100)
+	for i := range srcs {
+		srcs[i] = signals.New(i)
+	}
+	sum := signals.NewComputed(func(t *signals.Tracker) int {
+		total := 0
+		for _, s := range srcs {
+			total += s.Get(t)
+		}
+		return total
+	})
+	sum.Peek()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		srcs[0].Set(i)
+		sinkInt = sum.Peek()
+	}
+}

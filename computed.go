@@ -56,7 +56,10 @@ func (c *Computed[T]) Get(t *Tracker) T {
 		return c.Peek()
 	}
 	r := t.core()
-	l := core.Track(r, &c.sub.Node)
+	l := core.Retrack(r, &c.sub.Node)
+	if l == nil {
+		l = core.Track(r, &c.sub.Node)
+	}
 	for {
 		var p any
 		var failed bool
@@ -66,7 +69,7 @@ func (c *Computed[T]) Get(t *Tracker) T {
 			p, failed = core.RefreshFor(r, &c.sub)
 		}
 		v := c.load()
-		if core.Check(r, l) {
+		if core.Checked(r, l) || core.Check(r, l) {
 			if failed {
 				c.origin.handTo(t, p) // a reading computation keeps the origin
 				panic(p)

@@ -65,10 +65,13 @@ func (s *Signal[T]) Get(t *Tracker) T {
 		return s.load()
 	}
 	r := t.core()
-	l := core.Track(r, &s.node)
+	l := core.Retrack(r, &s.node)
+	if l == nil {
+		l = core.Track(r, &s.node)
+	}
 	for {
 		v := s.load()
-		if core.Check(r, l) {
+		if core.Checked(r, l) || core.Check(r, l) {
 			return v
 		}
 	}

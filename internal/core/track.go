@@ -10,19 +10,29 @@ package core
 // loaded. Lock not held. Panics with the run's abort value if the run was
 // aborted.
 func Track(t *Tracker, n *Node) *Link {
-	s := t.sub
-	// The common cases, inlined: the next link of the previous run's
-	// order, or the node just read, read again.
-	if cur := s.depsTail; cur != nil && s.plain && !t.untracked {
-		if next := cur.nextDep; next != nil && next.dep == n && n.dom.Load() == s.readDom {
-			s.depsTail = next
-			return next
-		}
-		if cur.dep == n && n.dom.Load() == s.readDom {
-			return cur
-		}
+	if l := Retrack(t, n); l != nil {
+		return l
 	}
 	return track(t, n)
+}
+
+// Retrack is Track's common cases, small enough to be inlined in the typed
+// Get methods: a read that repeats the previous run's order, or the node
+// just read, read again. It returns nil otherwise; then call Track.
+func Retrack(t *Tracker, n *Node) *Link {
+	s := t.sub
+	cur := s.depsTail
+	if cur == nil || !s.plain || t.untracked || n.dom.Load() != s.readDom {
+		return nil
+	}
+	if next := cur.nextDep; next != nil && next.dep == n {
+		s.depsTail = next
+		return next
+	}
+	if cur.dep == n {
+		return cur
+	}
+	return nil
 }
 
 func track(t *Tracker, n *Node) *Link {
@@ -51,12 +61,19 @@ func track(t *Tracker, n *Node) *Link {
 // panics with its abort value, and the engine runs it again); an effect
 // whose used values changed runs again after this run. Lock not held.
 func Check(t *Tracker, l *Link) bool {
+	return Checked(t, l) || check2(t, l)
+}
+
+// Checked is Check's common case, small enough to be inlined: no write
+// happened in the run's domain since its reads were last validated. If it
+// reports false, call Check.
+func Checked(t *Tracker, l *Link) bool {
 	s := t.sub
 	if l != nil && s.readDom.epoch.Load() == s.readEpoch {
 		l.stamp = s.runStamp
 		return true
 	}
-	return check2(t, l)
+	return false
 }
 
 // check2 is Check for an untracked read, or when the domain's epoch moved.
