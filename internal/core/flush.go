@@ -183,7 +183,9 @@ func (f *flush) run(h *domain) {
 			case !f.suspect:
 				f.suspect = true
 			default:
-				f.note(f.runaway(), true)
+				if err := f.runaway(); err != nil {
+					f.note(err, true)
+				}
 				f.suspect = false
 			}
 		}
@@ -894,7 +896,9 @@ func writtenSince(n *Node, since uint64, seen map[*Node]bool) bool {
 }
 
 // runaway empties the queues of an effect loop that does not settle, leaving
-// its effects subscribed, and returns the error to raise. Lock not held.
+// its effects subscribed, and returns the error to raise; nil if no effect
+// is due any more (the probe also finds no write when the effects stopped
+// being due: the flush drained). Lock not held.
 func (f *flush) runaway() error {
 	f.mu.Lock()
 	doms := f.doms[f.released:]
@@ -910,9 +914,12 @@ func (f *flush) runaway() error {
 		d.queue = d.queue[:0]
 		d.mu.Unlock()
 	}
+	f.rounds = 0
+	if len(due) == 0 {
+		return nil
+	}
 	for _, e := range due {
 		checkOnly(e)
 	}
-	f.rounds = 0
 	return fmt.Errorf("%w: effects kept re-triggering themselves for %d rounds (%d still due); an effect that writes a signal it reads must reach a fixed point", ErrCycle, maxRounds, len(due))
 }
