@@ -8,6 +8,7 @@ package signals_test
 // hung it run under a deadline that dumps every goroutine.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -822,5 +823,35 @@ func TestAnEffectRunUnwoundForAnOlderClaimRunsAgain(t *testing.T) {
 		assert.Equal(t, int64(1), seen.Load(), "e ran again after it was unwound")
 		d.Set(2)
 		assert.Equal(t, int64(2), seen.Load(), "e still depends on d")
+	})
+}
+
+// An Async effect kept due for far more than its loop bound by another
+// goroutine's writes is not a loop (item 9: writes from other goroutines do
+// not count towards the bound), on a loaded machine too.
+func TestItem09_AnAsyncEffectFedByOtherGoroutinesIsNotALoop(t *testing.T) {
+	withDeadline(t, time.Minute, func() {
+		s := signals.New(0)
+		var runs atomic.Int64
+		var cycles atomic.Int32
+		e := signals.NewEffect(func(tr *signals.Tracker) {
+			s.Get(tr)
+			runs.Add(1)
+			time.Sleep(20 * time.Microsecond) // the writer's next write lands while it runs
+		}, signals.Async(), signals.WithPanicHandler(func(info signals.PanicInfo) {
+			if err, ok := info.Value.(error); ok && errors.Is(err, signals.ErrCycle) {
+				cycles.Add(1)
+			}
+		}))
+		defer e.Stop()
+		for range 3000 {
+			s.Update(func(v int) int { return v + 1 })
+			time.Sleep(5 * time.Microsecond)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, e.Idle(ctx))
+		assert.Zero(t, cycles.Load(), "reported as a loop")
+		t.Logf("%d runs for 3000 writes", runs.Load())
 	})
 }

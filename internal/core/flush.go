@@ -13,10 +13,10 @@ import (
 // that does not settle.
 const maxRounds = 100
 
-// probeMin is the shortest pause of fedFromOutside: long enough for an
-// outside writer that a loaded machine left waiting for a CPU to write
-// again (1 ms was not, under -race on 2 busy cores), short next to how
-// long a real loop has already run.
+// probeMin is the shortest pause of fedFromOutside and selfFedLoop: long
+// enough for an outside writer that a loaded machine left waiting for a
+// CPU to write again (1 ms was not, under -race on 2 busy cores), short
+// next to how long a real loop has already run.
 const probeMin = 5 * time.Millisecond
 
 // A flush runs the due effects of a set of domains, round by round, on the
@@ -816,7 +816,7 @@ func selfFedLoop(e *Sub) error {
 	start := d.epoch.Load()
 	avg := e.spent / time.Duration(max(e.runs, 1))
 	d.mu.Unlock()
-	time.Sleep(max(time.Millisecond, 2*avg))
+	time.Sleep(max(probeMin, 2*avg))
 	d = lockDom(&e.Node)
 	outside := d.epoch.Load() != start && writtenSince(&e.Node, start, map[*Node]bool{})
 	e.selfFed = 0 // under the lock: a concurrent scheduled run counts it too
