@@ -94,6 +94,8 @@ func (c *natsCounters) follow(ctx context.Context, s *server) {
 // call sync, from any goroutine and with values read at any time: only the
 // part of a value above the highest one synced before counts, so that a
 // view is added once, and an older value comes too late to count again.
+// The counters here only grow; a lower value (a bucket purged by hand) is
+// ignored, as that older one.
 type mirror struct {
 	mu      sync.Mutex
 	seen    int64 // the highest value synced
