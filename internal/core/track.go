@@ -4,18 +4,6 @@ package core
 // list belongs to the goroutine running it (it holds the claim), so tracking
 // takes no lock; only the first read of a node from another domain does.
 
-// Track records that the run behind t reads n: it makes n part of the run's
-// domain and, for a tracked read, links it as a dependency. It returns the
-// link, nil for an untracked read; pass it to Check once the value is
-// loaded. Lock not held. Panics with the run's abort value if the run was
-// aborted.
-func Track(t *Tracker, n *Node) *Link {
-	if l := Retrack(t, n); l != nil {
-		return l
-	}
-	return track(t, n)
-}
-
 // Retrack is Track's common cases, small enough to be inlined in the typed
 // Get methods: a read that repeats the previous run's order, or the node
 // just read, read again. It returns nil otherwise; then call Track.
@@ -35,7 +23,13 @@ func Retrack(t *Tracker, n *Node) *Link {
 	return nil
 }
 
-func track(t *Tracker, n *Node) *Link {
+// Track records that the run behind t reads n: it makes n part of the run's
+// domain and, for a tracked read, links it as a dependency. It returns the
+// link, nil for an untracked read; pass it to Check once the value is
+// loaded. It handles every case; callers on a hot path try Retrack first
+// and call Track only if that returns nil, so Track does not try it again.
+// Lock not held. Panics with the run's abort value if the run was aborted.
+func Track(t *Tracker, n *Node) *Link {
 	s := t.sub
 	if s.aborted {
 		panic(&s.abort)
